@@ -1,0 +1,1 @@
+"""Customer segmentation by return behaviour: the clustering core and its tools."""
