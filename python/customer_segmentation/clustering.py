@@ -161,4 +161,3 @@ def cluster_customers(data: pd.DataFrame, params: KMeansParams | None = None) ->
     table.insert(0, CLUSTER_TABLE_COLUMNS[0], ordered[clusterer.key].astype("int64").to_numpy())
     table[CLUSTER_TABLE_COLUMNS[5]] = clusterer.labels_
     return table
-

@@ -61,29 +61,31 @@ def generate(database: Path, sf: float, schema: str = SOURCE_SCHEMA) -> dict[str
         raise ValueError(f"scale factor must be > 0, got {sf!r}")
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=database.parent, prefix=".dsdgen-") as scratch:
-        with duckdb.connect(str(database)) as con:
-            con.execute(f"load '{tpcds_extension_path()}'")
-            con.execute(f"attach '{Path(scratch) / 'dsdgen.duckdb'}' as dsdgen_scratch")
-            con.execute("call dsdgen(sf = ?, catalog = 'dsdgen_scratch')", [sf])
-            con.execute("begin transaction")
-            con.execute(f'create schema if not exists "{schema}"')
-            for table in SOURCE_TABLES:
-                con.execute(
-                    f'create or replace table "{schema}"."{table}" as '
-                    f"select * from dsdgen_scratch.main.{table}"
-                )
-            counts = {
-                t: con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0]
-                for t in SOURCE_TABLES
-            }
+    with (
+        tempfile.TemporaryDirectory(dir=database.parent, prefix=".dsdgen-") as scratch,
+        duckdb.connect(str(database)) as con,
+    ):
+        con.execute(f"load '{tpcds_extension_path()}'")
+        con.execute(f"attach '{Path(scratch) / 'dsdgen.duckdb'}' as dsdgen_scratch")
+        con.execute("call dsdgen(sf = ?, catalog = 'dsdgen_scratch')", [sf])
+        con.execute("begin transaction")
+        con.execute(f'create schema if not exists "{schema}"')
+        for table in SOURCE_TABLES:
             con.execute(
-                f'create or replace table "{schema}"."{GENERATION_LOG}" as '
-                "select ?::double as scale_factor, current_timestamp as generated_at",
-                [sf],
+                f'create or replace table "{schema}"."{table}" as '
+                f"select * from dsdgen_scratch.main.{table}"
             )
-            con.execute("commit")
-            con.execute("detach dsdgen_scratch")
+        counts = {
+            t: con.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0]
+            for t in SOURCE_TABLES
+        }
+        con.execute(
+            f'create or replace table "{schema}"."{GENERATION_LOG}" as '
+            "select ?::double as scale_factor, current_timestamp as generated_at",
+            [sf],
+        )
+        con.execute("commit")
+        con.execute("detach dsdgen_scratch")
     return counts
 
 
@@ -112,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     took = time.perf_counter() - started
     rows = ", ".join(f"{t} {n:,}" for t, n in counts.items())
-    print(f"generated sf={args.sf:g} into {args.database} schema {args.schema} in {took:.1f}s: {rows}")
+    print(
+        f"generated sf={args.sf:g} into {args.database} schema {args.schema} in {took:.1f}s: {rows}"
+    )
     return 0
 
 

@@ -1,0 +1,102 @@
+"""Shared fixtures: sf=0.01 source data generated once, and dbt run through its Python API."""
+
+from __future__ import annotations
+
+import gc
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from customer_segmentation.datagen import generate
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SMALL_SF = 0.01
+
+
+def release_duckdb_file() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after an invocation,
+    so that tests (and the next invocation) can open the file with another configuration."""
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
+@dataclass
+class DbtProject:
+    """The repo's dbt project pointed at one DuckDB file, with its own target and log folders."""
+
+    database: Path
+    workdir: Path
+
+    def invoke(self, *args: str) -> dbtRunnerResult:
+        try:
+            return self._invoke(*args)
+        finally:
+            release_duckdb_file()
+
+    def _invoke(self, *args: str) -> dbtRunnerResult:
+        return dbtRunner().invoke(
+            [
+                *args,
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--target-path",
+                str(self.workdir / "target"),
+                "--log-path",
+                str(self.workdir / "logs"),
+                "--no-partial-parse",
+                "--quiet",
+            ]
+        )
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return con.execute(sql).df()
+
+
+@pytest.fixture(scope="session")
+def small_source_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A DuckDB file holding the tpcxbb source tables at sf=0.01 (generated once)."""
+    database = tmp_path_factory.mktemp("sources") / "sources.duckdb"
+    generate(database, SMALL_SF)
+    return database
+
+
+@pytest.fixture
+def make_project(
+    small_source_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], DbtProject]:
+    """A fresh copy of the sf=0.01 sources with the dbt project pointed at it."""
+
+    def _make() -> DbtProject:
+        database = tmp_path / "segmentation.duckdb"
+        shutil.copyfile(small_source_db, database)
+        monkeypatch.setenv("TPCXBB_DUCKDB_PATH", str(database))
+        return DbtProject(database=database, workdir=tmp_path)
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def built_project(small_source_db: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
+    """The whole project built once on sf=0.01 data; read-only for the tests that use it."""
+    workdir = tmp_path_factory.mktemp("built")
+    database = workdir / "segmentation.duckdb"
+    shutil.copyfile(small_source_db, database)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TPCXBB_DUCKDB_PATH", str(database))
+        project = DbtProject(database=database, workdir=workdir)
+        result = project.invoke("build")
+    assert result.success, f"dbt build failed: {result.exception or result.result}"
+    return project
