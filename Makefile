@@ -46,6 +46,7 @@ docs: venv  ## dbt docs generate (target/index.html)
 lint: venv  ## ruff + sqlfluff (models, macros, analyses)
 	$(BIN)/ruff check python models
 	$(BIN)/ruff format --check python models
+	mkdir -p target
 	TPCXBB_DUCKDB_PATH=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros analyses tests
 
 pytest: venv  ## every pytest: the python package, parity and end-to-end dbt builds
