@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,10 +39,17 @@ class DbtProject:
     workdir: Path
 
     def invoke(self, *args: str) -> dbtRunnerResult:
+        """Run dbt against this project's DuckDB file, then let go of the file."""
+        previous = os.environ.get("TPCXBB_DUCKDB_PATH")
+        os.environ["TPCXBB_DUCKDB_PATH"] = str(self.database)
         try:
             return self._invoke(*args)
         finally:
             release_duckdb_file()
+            if previous is None:
+                del os.environ["TPCXBB_DUCKDB_PATH"]
+            else:
+                os.environ["TPCXBB_DUCKDB_PATH"] = previous
 
     def _invoke(self, *args: str) -> dbtRunnerResult:
         return dbtRunner().invoke(
@@ -74,15 +82,12 @@ def small_source_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_project(
-    small_source_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[], DbtProject]:
+def make_project(small_source_db: Path, tmp_path: Path) -> Callable[[], DbtProject]:
     """A fresh copy of the sf=0.01 sources with the dbt project pointed at it."""
 
     def _make() -> DbtProject:
         database = tmp_path / "segmentation.duckdb"
         shutil.copyfile(small_source_db, database)
-        monkeypatch.setenv("TPCXBB_DUCKDB_PATH", str(database))
         return DbtProject(database=database, workdir=tmp_path)
 
     return _make
@@ -94,9 +99,7 @@ def built_project(small_source_db: Path, tmp_path_factory: pytest.TempPathFactor
     workdir = tmp_path_factory.mktemp("built")
     database = workdir / "segmentation.duckdb"
     shutil.copyfile(small_source_db, database)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TPCXBB_DUCKDB_PATH", str(database))
-        project = DbtProject(database=database, workdir=workdir)
-        result = project.invoke("build")
+    project = DbtProject(database=database, workdir=workdir)
+    result = project.invoke("build")
     assert result.success, f"dbt build failed: {result.exception or result.result}"
     return project
