@@ -1,11 +1,10 @@
 {#- Materialization for a table filled by a stored procedure's result set (the model's SQL is
     `exec <procedure>`), as the tutorial's `INSERT INTO py_customer_clusters EXEC ...`:
-    1. create the table if missing, with the columns and data_type of the model's YAML
-       (--full-refresh drops and recreates it);
-    2. run the procedure into a temp table, outside any transaction: a failing or slow script
+    1. run the procedure into a temp table, outside any transaction: a failing or slow script
        neither touches nor locks the table;
-    3. in one transaction, delete the old rows and insert the new ones, so readers see either
-       the old content or the new, never a half-written table. -#}
+    2. in one transaction, create the table if missing, with the columns and data_type of the
+       model's YAML (--full-refresh drops and recreates it), delete the old rows and insert
+       the new ones: readers see the old content or the new, never a half-written table. -#}
 {%- materialization procedure_table, adapter='sqlserver' -%}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set columns = {} -%}
@@ -35,18 +34,6 @@
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
     {%- call statement('main') -%}
-{%- if should_full_refresh() %}
-drop table if exists {{ target_relation }};
-{%- endif %}
-if object_id(N'{{ object_name }}', N'U') is null
-begin
-    create table {{ target_relation }} (
-        {%- for name, data_type in columns.items() %}
-        [{{ name }}] {{ data_type }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    );
-end;
-
 create table {{ staging_table }} (
     {%- for name, data_type in columns.items() %}
     [{{ name }}] {{ data_type }}{{ ',' if not loop.last }}
@@ -58,6 +45,17 @@ insert into {{ staging_table }} ({{ column_list }})
 
 begin try
     begin transaction;
+    {%- if should_full_refresh() %}
+    drop table if exists {{ target_relation }};
+    {%- endif %}
+    if object_id(N'{{ object_name }}', N'U') is null
+    begin
+        create table {{ target_relation }} (
+            {%- for name, data_type in columns.items() %}
+            [{{ name }}] {{ data_type }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        );
+    end;
     delete from {{ target_relation }};
     insert into {{ target_relation }} ({{ column_list }})
     select {{ column_list }} from {{ staging_table }};
