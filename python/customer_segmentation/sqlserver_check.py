@@ -15,16 +15,17 @@ from types import ModuleType
 
 DEFAULT_DRIVER = "ODBC Driver 18 for SQL Server"
 DBT_SQLSERVER = "dbt-sqlserver==1.11.3"
-INSTALL_UNIXODBC = "sudo apt-get install unixodbc   (macOS: brew install unixodbc)"
+MSSQL_PYTHON_EXTRA = DBT_SQLSERVER.replace("==", "[mssql]==")
+INSTALL_UNIXODBC = "  install unixODBC: sudo apt-get install unixodbc (macOS: brew install unixodbc)"
 INSTALL_MSODBC = (
-    "Install Microsoft's ODBC Driver 18 for SQL Server: "
-    "https://learn.microsoft.com/sql/connect/odbc/linux-mac/installing-the-microsoft-odbc-driver-for-sql-server"
-    " (Debian/Ubuntu: add Microsoft's package repository, then "
-    "sudo ACCEPT_EULA=Y apt-get install msodbcsql18)"
+    "  install Microsoft ODBC Driver 18 for SQL Server (Debian/Ubuntu: add Microsoft's package\n"
+    "  repository, then sudo ACCEPT_EULA=Y apt-get install msodbcsql18), see\n"
+    "  https://learn.microsoft.com/sql/connect/odbc/linux-mac/"
+    "installing-the-microsoft-odbc-driver-for-sql-server"
 )
 NO_ODBC_ALTERNATIVE = (
-    "Or use the mssql-python backend, which needs no ODBC driver: "
-    f'pip install "{DBT_SQLSERVER.replace("==", "[mssql]==")}" and export MSSQL_BACKEND=mssql-python'
+    "  or use the mssql-python backend, which needs no ODBC driver:\n"
+    f'  pip install "{MSSQL_PYTHON_EXTRA}" and export MSSQL_BACKEND=mssql-python'
 )
 
 
@@ -40,29 +41,28 @@ def check(
             import_module("mssql_python")
         except ImportError as exc:
             return [
-                f"the mssql-python backend is selected but cannot be imported ({exc}). "
-                f'pip install "{DBT_SQLSERVER.replace("==", "[mssql]==")}"; on Debian/Ubuntu '
-                "it also needs: sudo apt-get install libltdl7 libkrb5-3 libgssapi-krb5-2"
+                f"the mssql-python backend is selected but cannot be imported ({exc})\n"
+                f'  pip install "{MSSQL_PYTHON_EXTRA}"; on Debian/Ubuntu it also needs\n'
+                "  sudo apt-get install libltdl7 libkrb5-3 libgssapi-krb5-2"
             ]
         return []
     if backend != "pyodbc":
-        return [f"MSSQL_BACKEND={backend!r} is not a dbt-sqlserver backend: use pyodbc or mssql-python"]
+        return [f"MSSQL_BACKEND={backend!r} is not a dbt-sqlserver backend: pyodbc or mssql-python"]
     try:
         pyodbc = import_module("pyodbc")
     except ModuleNotFoundError:
         return [f"pyodbc is not installed: pip install {DBT_SQLSERVER} (or make venv)"]
     except ImportError as exc:
         return [
-            f"pyodbc cannot load the unixODBC library ({exc}). Install unixODBC: "
-            f"{INSTALL_UNIXODBC}; then the Microsoft ODBC driver. {INSTALL_MSODBC}. "
-            f"{NO_ODBC_ALTERNATIVE}"
+            f"pyodbc cannot load the unixODBC library ({exc})\n"
+            f"{INSTALL_UNIXODBC}\nthen\n{INSTALL_MSODBC}\n{NO_ODBC_ALTERNATIVE}"
         ]
     driver = environ.get("MSSQL_DRIVER", DEFAULT_DRIVER)
     installed = list(pyodbc.drivers())
     if driver not in installed:
         return [
-            f"the ODBC driver {driver!r} (MSSQL_DRIVER) is not installed; installed drivers: "
-            f"{installed or 'none'}. {INSTALL_MSODBC}. {NO_ODBC_ALTERNATIVE}"
+            f"the ODBC driver {driver!r} (MSSQL_DRIVER) is not installed; installed ODBC "
+            f"drivers: {', '.join(installed) or 'none'}\n{INSTALL_MSODBC}\n{NO_ODBC_ALTERNATIVE}"
         ]
     return []
 

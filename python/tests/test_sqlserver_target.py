@@ -248,3 +248,33 @@ def test_generated_clustering_script_macro_is_up_to_date():
     assert sqlserver_script.MACRO_PATH.read_text(encoding="utf-8") == wanted, (
         "macros/sqlserver/clustering_script.sql is stale: run `make sqlserver-script`"
     )
+
+
+def run_operation_messages(result, capsys: pytest.CaptureFixture[str]) -> str:
+    """A failed run-operation's message: dbt prints it rather than returning it."""
+    parts = [str(result.exception or ""), capsys.readouterr().out]
+    for node in getattr(result.result, "results", None) or []:
+        parts.append(str(getattr(node, "message", "") or ""))
+    return "\n".join(parts)
+
+
+def test_a_bad_k_stops_the_deploy_with_a_message_naming_the_var(
+    default_sqlserver_env, tmp_path, monkeypatch, capsys
+):
+    with fake_sqlserver(monkeypatch) as server:
+        result = invoke_sqlserver(
+            tmp_path,
+            "run-operation",
+            "deploy_py_generate_customer_return_clusters",
+            "--vars",
+            "{n_clusters: four}",
+        )
+    assert not result.success
+    assert not any("procedure" in batch.lower() for batch in server.batches)
+    assert "n_clusters must be an integer >= 1, got four" in run_operation_messages(result, capsys)
+
+
+def test_deploy_refuses_a_target_that_is_not_sql_server(built_project, capsys):
+    result = built_project.invoke("run-operation", "deploy_py_generate_customer_return_clusters")
+    assert not result.success
+    assert "Use --target sqlserver" in run_operation_messages(result, capsys)
