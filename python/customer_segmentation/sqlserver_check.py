@@ -16,7 +16,9 @@ from types import ModuleType
 DEFAULT_DRIVER = "ODBC Driver 18 for SQL Server"
 DBT_SQLSERVER = "dbt-sqlserver==1.11.3"
 MSSQL_PYTHON_EXTRA = DBT_SQLSERVER.replace("==", "[mssql]==")
-INSTALL_UNIXODBC = "  install unixODBC: sudo apt-get install unixodbc (macOS: brew install unixodbc)"
+INSTALL_UNIXODBC = (
+    "  install unixODBC: sudo apt-get install unixodbc (macOS: brew install unixodbc)"
+)
 INSTALL_MSODBC = (
     "  install Microsoft ODBC Driver 18 for SQL Server (Debian/Ubuntu: add Microsoft's package\n"
     "  repository, then sudo ACCEPT_EULA=Y apt-get install msodbcsql18), see\n"

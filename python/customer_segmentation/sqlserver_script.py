@@ -50,7 +50,8 @@ def render_macro(source: str) -> str:
     """The macro file returning ``source`` verbatim (Jinja raw block, no whitespace trimmed)."""
     check_embeddable(source)
     text = source if source.endswith("\n") else source + "\n"
-    return _HEADER.format(regenerate=REGENERATE) + "{% raw %}" + text + "{% endraw %}\n{%- endmacro -%}\n"
+    header = _HEADER.format(regenerate=REGENERATE)
+    return header + "{% raw %}" + text + "{% endraw %}\n{%- endmacro -%}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
