@@ -61,7 +61,7 @@ def invoke_sqlserver(workdir: Path, *args: str):
 
 @pytest.fixture(scope="module")
 def compiled(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
-    """Compiled SQL of every model and analysis for the SQL Server target, by unique id."""
+    """Compiled SQL of every model, analysis and data test for SQL Server, by unique id."""
     workdir = tmp_path_factory.mktemp("sqlserver_compile")
     result = invoke_sqlserver(workdir, "compile", "--no-introspect", "--no-populate-cache")
     assert result.success, f"dbt compile --target sqlserver failed: {result.exception}"
@@ -69,7 +69,7 @@ def compiled(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
     return {
         node.node.unique_id: node.node.compiled_code
         for node in nodes
-        if node.node.resource_type in ("model", "analysis")
+        if node.node.resource_type in ("model", "analysis", "test")
     }
 
 
@@ -132,23 +132,38 @@ def to_duckdb(tsql: str) -> str:
     return tree.sql(dialect="duckdb")
 
 
-def test_every_model_compiles_for_sql_server_as_one_tsql_statement(compiled):
+def assert_one_select_legal_in_a_view(sql: str, name: str) -> None:
+    """dbt-sqlserver wraps table models and data tests in CREATE VIEW: one SELECT, no
+    top-level ORDER BY, no WITH nested in a CTE."""
+    assert_parses_as_tsql(sql, name)
+    statements = [s for s in sqlglot.parse(sql, read="tsql") if s is not None]
+    assert len(statements) == 1, f"{name}: {len(statements)} statements"
+    select = statements[0]
+    assert isinstance(select, exp.Select), f"{name} is not a SELECT"
+    assert select.args.get("order") is None, f"{name} has a top-level ORDER BY"
+    for cte in select.find_all(exp.CTE):
+        assert cte.this.args.get("with") is None, f"{name}: nested WITH in {cte.alias}"
+
+
+def test_every_model_compiles_for_sql_server_as_tsql_legal_in_a_view(compiled):
     models = {uid.split(".")[-1]: sql for uid, sql in compiled.items() if uid.startswith("model.")}
     assert "customer_clusters" not in models, "the Python model must be disabled on SQL Server"
     assert {"customer_return_features", "customer_clusters_sqlserver"} <= models.keys()
     for name, sql in models.items():
-        assert_parses_as_tsql(sql, name)
-        statements = [s for s in sqlglot.parse(sql, read="tsql") if s is not None]
-        assert len(statements) == 1, f"{name}: {len(statements)} statements"
         if name == NOT_A_VIEW_BODY:
-            assert isinstance(statements[0], exp.Execute), f"{name} must only exec the procedure"
-            continue
-        select = statements[0]
-        assert isinstance(select, exp.Select), f"{name} is not a SELECT"
-        # dbt-sqlserver wraps every table model in CREATE VIEW: no ORDER BY, no nested WITH.
-        assert select.args.get("order") is None, f"{name} has a top-level ORDER BY"
-        for cte in select.find_all(exp.CTE):
-            assert cte.this.args.get("with") is None, f"{name}: nested WITH in {cte.alias}"
+            assert_parses_as_tsql(sql, name)
+            statement = sqlglot.parse_one(sql, read="tsql")
+            assert isinstance(statement, exp.Execute), f"{name} must only exec the procedure"
+        else:
+            assert_one_select_legal_in_a_view(sql, name)
+
+
+def test_every_data_test_compiles_for_sql_server_as_tsql_legal_in_a_view(compiled):
+    tests = {uid: sql for uid, sql in compiled.items() if uid.startswith("test.")}
+    assert any("assert_every_featured_customer_is_clustered" in uid for uid in tests)
+    assert any("customer_clusters_sqlserver" in uid for uid in tests)
+    for uid, sql in tests.items():
+        assert_one_select_legal_in_a_view(sql, uid)
 
 
 def test_downstream_models_read_the_procedures_cluster_table_on_sql_server(compiled):
