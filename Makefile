@@ -54,5 +54,28 @@ pytest: venv  ## every pytest: the python package, parity and end-to-end dbt bui
 
 test: lint pytest  ## lint and every test (what CI runs)
 
+# SQL Server, the production target (README, "SQL Server"). Never the default target.
+.PHONY: sqlserver-check sqlserver-script sqlserver-compile sqlserver-deploy sqlserver-build golden
+
+sqlserver-check: venv  ## SQL Server: check the client (pyodbc + ODBC Driver 18, or mssql-python)
+	$(BIN)/python -m customer_segmentation.sqlserver_check
+
+sqlserver-script: venv  ## SQL Server: regenerate the procedure's script macro from clustering.py
+	$(BIN)/python -m customer_segmentation.sqlserver_script
+
+sqlserver-compile: venv  ## SQL Server: compile every model and the procedure, no server needed
+	$(BIN)/dbt compile --target sqlserver --no-introspect --no-populate-cache \
+		--target-path target/sqlserver
+	@echo "procedure: target/sqlserver/compiled/customer_segmentation/analyses/py_generate_customer_return_clusters.sql"
+
+sqlserver-deploy: sqlserver-check  ## SQL Server: create or alter the stored procedure
+	$(BIN)/dbt run-operation deploy_py_generate_customer_return_clusters --target sqlserver
+
+sqlserver-build: sqlserver-check  ## SQL Server: dbt build (after sqlserver-deploy)
+	$(BIN)/dbt build --target sqlserver
+
+golden: venv  ## rewrite python/tests/golden/ from the generated procedure; review the diff
+	UPDATE_GOLDEN=1 $(BIN)/pytest -q python/tests/test_sqlserver_target.py -k golden
+
 clean:  ## remove build products (keeps .venv and the data)
 	rm -rf target logs

@@ -7,7 +7,7 @@ features as (
 ),
 
 customer_clusters as (
-    select * from {{ ref('customer_clusters') }}
+    select * from {{ ref_customer_clusters() }}
 ),
 
 mismatches as (

@@ -6,24 +6,10 @@ store_sales as (
     select * from {{ ref('stg_tpcxbb__store_sales') }}
 ),
 
-known_customer_sales as (
-    select
-        customer_sk,
-        ticket_number,
-        item_sk,
-        net_paid
-    from store_sales
-    where customer_sk is not null
-),
-
+-- The aggregation is a macro so that the SQL Server procedure's input query runs the very
+-- same SQL (macros/customer_orders_per_customer.sql).
 orders_per_customer as (
-    select
-        customer_sk,
-        count(distinct ticket_number) as orders_count,
-        count(item_sk) as orders_items,
-        sum(net_paid) as orders_money
-    from known_customer_sales
-    group by customer_sk
+    {{ customer_orders_per_customer('store_sales') }}
 )
 
 select * from orders_per_customer

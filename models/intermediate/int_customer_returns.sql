@@ -6,24 +6,10 @@ store_returns as (
     select * from {{ ref('stg_tpcxbb__store_returns') }}
 ),
 
-known_customer_returns as (
-    select
-        customer_sk,
-        ticket_number,
-        item_sk,
-        return_amount
-    from store_returns
-    where customer_sk is not null
-),
-
+-- The aggregation is a macro so that the SQL Server procedure's input query runs the very
+-- same SQL (macros/customer_returns_per_customer.sql).
 returns_per_customer as (
-    select
-        customer_sk,
-        count(distinct ticket_number) as returns_count,
-        count(item_sk) as returns_items,
-        sum(return_amount) as returns_money
-    from known_customer_returns
-    group by customer_sk
+    {{ customer_returns_per_customer('store_returns') }}
 )
 
 select * from returns_per_customer

@@ -5,7 +5,7 @@
 with
 
 customer_clusters as (
-    select * from {{ ref('customer_clusters') }}
+    select * from {{ ref_customer_clusters() }}
 ),
 
 customers as (

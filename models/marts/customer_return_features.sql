@@ -11,28 +11,10 @@ customer_returns as (
     select * from {{ ref('int_customer_returns') }}
 ),
 
-orders_with_returns as (
-    select
-        customer_orders.customer_sk,
-        customer_orders.orders_count,
-        customer_orders.orders_items,
-        customer_orders.orders_money,
-        customer_returns.returns_count,
-        customer_returns.returns_items,
-        customer_returns.returns_money
-    from customer_orders
-    left join customer_returns
-        on customer_orders.customer_sk = customer_returns.customer_sk
-),
-
+-- The join and the ratios are a macro so that the SQL Server procedure's input query runs
+-- the very same SQL (macros/customer_return_features_from.sql).
 features as (
-    select
-        customer_sk as customer,
-        {{ return_ratio('returns_count', 'orders_count') }} as orderRatio,
-        {{ return_ratio('returns_items', 'orders_items') }} as itemsRatio,
-        {{ return_ratio('returns_money', 'orders_money') }} as monetaryRatio,
-        coalesce(returns_count, 0) as frequency
-    from orders_with_returns
+    {{ customer_return_features_from('customer_orders', 'customer_returns') }}
 )
 
 select * from features

@@ -1,0 +1,295 @@
+"""The SQL Server target proven without a server: every model and the stored procedure compile
+to T-SQL that parses, the procedure's input query returns the feature model's rows, its
+Python script gives the Python model's clusters, and its text is pinned by a golden file."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlfluff
+import sqlglot
+from dbt.cli.main import dbtRunner
+from sqlglot import exp
+from sqlserver_fake import FakeSqlServer, fake_sqlserver
+
+from customer_segmentation import sqlserver_script
+from customer_segmentation.clustering import CLUSTER_TABLE_COLUMNS
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).parent / "golden" / "py_generate_customer_return_clusters.sql"
+PROCEDURE_ANALYSIS = "analysis.customer_segmentation.py_generate_customer_return_clusters"
+SOURCE_TABLES = [("dbo", "store_sales"), ("dbo", "store_returns"), ("dbo", "customer")]
+NOT_A_VIEW_BODY = "customer_clusters_sqlserver"  # `exec <procedure>`, run by procedure_table
+
+
+@pytest.fixture(scope="module")
+def default_sqlserver_env() -> Iterator[None]:
+    """The profile's defaults (database tpcxbb_1gb, schema dbo): no MSSQL_* from the shell."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MSSQL_")}
+    for key in saved:
+        del os.environ[key]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+def invoke_sqlserver(workdir: Path, *args: str):
+    return dbtRunner().invoke(
+        [
+            *args,
+            "--target",
+            "sqlserver",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+            "--no-partial-parse",
+            "--quiet",
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def compiled(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
+    """Compiled SQL of every model, analysis and data test for SQL Server, by unique id."""
+    workdir = tmp_path_factory.mktemp("sqlserver_compile")
+    result = invoke_sqlserver(workdir, "compile", "--no-introspect", "--no-populate-cache")
+    assert result.success, f"dbt compile --target sqlserver failed: {result.exception}"
+    nodes = result.result.results
+    return {
+        node.node.unique_id: node.node.compiled_code
+        for node in nodes
+        if node.node.resource_type in ("model", "analysis", "test")
+    }
+
+
+@pytest.fixture(scope="module")
+def deploy_batches(default_sqlserver_env, tmp_path_factory) -> list[str]:
+    """The batches `dbt run-operation deploy_py_generate_customer_return_clusters` sends."""
+    workdir = tmp_path_factory.mktemp("sqlserver_deploy")
+    with pytest.MonkeyPatch.context() as patch, fake_sqlserver(patch) as server:
+        result = invoke_sqlserver(
+            workdir, "run-operation", "deploy_py_generate_customer_return_clusters"
+        )
+    assert result.success, f"deploy run-operation failed: {result.exception}"
+    return server.batches_without_comment()
+
+
+@pytest.fixture(scope="module")
+def cluster_table_run(default_sqlserver_env, tmp_path_factory) -> FakeSqlServer:
+    """The batches `dbt run -s customer_clusters_sqlserver` sends to fill py_customer_clusters."""
+    workdir = tmp_path_factory.mktemp("sqlserver_run")
+    with pytest.MonkeyPatch.context() as patch, fake_sqlserver(patch, SOURCE_TABLES) as server:
+        result = invoke_sqlserver(workdir, "run", "--select", "customer_clusters_sqlserver")
+    assert result.success, f"dbt run --target sqlserver failed: {result.exception}"
+    return server
+
+
+def procedure_text(deploy_batches: list[str]) -> str:
+    procedures = [b for b in deploy_batches if "create or alter procedure" in b.lower()]
+    assert len(procedures) == 1, f"expected one procedure batch, got {len(procedures)}"
+    return procedures[0]
+
+
+def n_literal(procedure: str, parameter: str) -> str:
+    """The value of `@parameter = N'...'` in the procedure, with doubled quotes undone."""
+    match = re.search(rf"{parameter} = N'((?:[^']|'')*)'", procedure)
+    assert match, f"{parameter} = N'...' not found in the procedure"
+    return match.group(1).replace("''", "'")
+
+
+def assert_parses_as_tsql(sql: str, name: str) -> None:
+    try:
+        sqlfluff.parse(sql, dialect="tsql")
+    except sqlfluff.api.APIParsingError as exc:  # pragma: no cover - the failure message
+        pytest.fail(f"{name}: sqlfluff cannot parse it as T-SQL: {exc}")
+
+
+def to_duckdb(tsql: str) -> str:
+    """Transpile T-SQL to DuckDB for the built test database (schema main, its own catalog).
+
+    T-SQL's `float` is float(53), 8 bytes; sqlglot maps it to DuckDB's 4-byte REAL, which
+    would round the ratios differently, so it becomes DOUBLE here.
+    """
+    tree = sqlglot.parse_one(tsql, read="tsql")
+    for table in tree.find_all(exp.Table):
+        if table.args.get("db"):
+            table.set("catalog", None)
+            table.set("db", exp.to_identifier("main"))
+    for data_type in tree.find_all(exp.DataType):
+        if data_type.this == exp.DataType.Type.FLOAT:
+            data_type.replace(exp.DataType.build("double"))
+    return tree.sql(dialect="duckdb")
+
+
+def assert_one_select_legal_in_a_view(sql: str, name: str) -> None:
+    """dbt-sqlserver wraps table models and data tests in CREATE VIEW: one SELECT, no
+    top-level ORDER BY, no WITH nested in a CTE."""
+    assert_parses_as_tsql(sql, name)
+    statements = [s for s in sqlglot.parse(sql, read="tsql") if s is not None]
+    assert len(statements) == 1, f"{name}: {len(statements)} statements"
+    select = statements[0]
+    assert isinstance(select, exp.Select), f"{name} is not a SELECT"
+    assert select.args.get("order") is None, f"{name} has a top-level ORDER BY"
+    for cte in select.find_all(exp.CTE):
+        assert cte.this.args.get("with") is None, f"{name}: nested WITH in {cte.alias}"
+
+
+def test_every_model_compiles_for_sql_server_as_tsql_legal_in_a_view(compiled):
+    models = {uid.split(".")[-1]: sql for uid, sql in compiled.items() if uid.startswith("model.")}
+    assert "customer_clusters" not in models, "the Python model must be disabled on SQL Server"
+    assert {"customer_return_features", "customer_clusters_sqlserver"} <= models.keys()
+    for name, sql in models.items():
+        if name == NOT_A_VIEW_BODY:
+            assert_parses_as_tsql(sql, name)
+            statement = sqlglot.parse_one(sql, read="tsql")
+            assert isinstance(statement, exp.Execute), f"{name} must only exec the procedure"
+        else:
+            assert_one_select_legal_in_a_view(sql, name)
+
+
+def test_every_data_test_compiles_for_sql_server_as_tsql_legal_in_a_view(compiled):
+    tests = {uid: sql for uid, sql in compiled.items() if uid.startswith("test.")}
+    assert any("assert_every_featured_customer_is_clustered" in uid for uid in tests)
+    assert any("customer_clusters_sqlserver" in uid for uid in tests)
+    for uid, sql in tests.items():
+        assert_one_select_legal_in_a_view(sql, uid)
+
+
+def test_downstream_models_read_the_procedures_cluster_table_on_sql_server(compiled):
+    for model in ["customer_campaign_emails", "cluster_email_coverage"]:
+        sql = compiled[f"model.customer_segmentation.{model}"]
+        assert '"tpcxbb_1gb"."dbo"."py_customer_clusters"' in sql
+
+
+def test_procedure_is_deployed_alone_in_its_batch_and_parses_as_tsql(deploy_batches):
+    procedure = procedure_text(deploy_batches)
+    assert procedure.lower().startswith("create or alter procedure"), procedure[:80]
+    assert '"dbo"."py_generate_customer_return_clusters"' in procedure
+    assert "@input_data_1_name = N'my_input_data'" in procedure
+    assert "@language = N'Python'" in procedure
+    assert_parses_as_tsql(procedure, "the procedure")
+
+
+def test_procedure_declares_the_cluster_tables_columns_and_types(deploy_batches):
+    declared = re.search(r"with result sets \(\((.*?)\)\);", procedure_text(deploy_batches), re.S)
+    assert declared
+    columns = [line.strip().rstrip(",").split() for line in declared.group(1).strip().splitlines()]
+    assert columns == [
+        ["Customer", "bigint"],
+        ["OrderRatio", "float"],
+        ["itemsRatio", "float"],
+        ["monetaryRatio", "float"],
+        ["frequency", "float"],
+        ["cluster", "int"],
+    ]
+    assert [name for name, _ in columns] == list(CLUSTER_TABLE_COLUMNS)
+
+
+def test_procedure_text_equals_the_reviewed_golden_file(deploy_batches):
+    procedure = procedure_text(deploy_batches) + "\n"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(procedure, encoding="utf-8")
+    assert GOLDEN.exists(), "no golden file: run `make golden` and review the diff"
+    assert procedure == GOLDEN.read_text(encoding="utf-8"), (
+        "the generated procedure changed: run `make golden` and review the diff of "
+        f"{GOLDEN.relative_to(PROJECT_DIR)}"
+    )
+
+
+def test_procedure_input_query_returns_the_feature_models_rows(deploy_batches, built_project):
+    query = to_duckdb(n_literal(procedure_text(deploy_batches), "@input_data_1"))
+    ours = built_project.query(f"select * from ({query}) order by customer")
+    features = built_project.query("select * from main.customer_return_features order by 1")
+    assert len(features) > 100
+    assert list(ours.columns) == list(features.columns)
+    pd.testing.assert_frame_equal(ours, features, check_dtype=False, check_exact=True)
+
+
+def test_procedure_script_gives_the_python_models_cluster_to_every_customer(
+    deploy_batches, built_project
+):
+    procedure = procedure_text(deploy_batches)
+    query = to_duckdb(n_literal(procedure, "@input_data_1"))
+    script = n_literal(procedure, "@script")
+    # As sp_execute_external_script runs it: the script is the module, the input query's
+    # rows arrive as the DataFrame my_input_data, the result is read from OutputDataSet.
+    namespace = {"__name__": "__main__", "my_input_data": built_project.query(query)}
+    exec(compile(script, "<sp_execute_external_script>", "exec"), namespace)
+    output = namespace["OutputDataSet"]
+    assert list(output.columns) == list(CLUSTER_TABLE_COLUMNS)
+    clusters = built_project.query("select Customer, cluster from main.py_customer_clusters")
+    expected = clusters.set_index("Customer")["cluster"].sort_index()
+    got = output.set_index("Customer")["cluster"].sort_index()
+    assert len(got) == len(expected) > 100
+    assert got.index.tolist() == expected.index.tolist()
+    assert got.tolist() == expected.tolist()
+
+
+def test_cluster_table_is_replaced_in_one_transaction_after_the_procedure_ran(cluster_table_run):
+    main = [b for b in cluster_table_run.batches_without_comment() if "#py_customer_clusters" in b]
+    assert len(main) == 1, "expected one batch filling py_customer_clusters"
+    sql = main[0]
+    assert_parses_as_tsql(sql, "the procedure_table materialization")
+    table = '"tpcxbb_1gb"."dbo"."py_customer_clusters"'
+    steps = [
+        'exec "dbo"."py_generate_customer_return_clusters"',
+        "begin transaction",
+        f"create table {table}",
+        f"delete from {table}",
+        f"insert into {table}",
+        "commit transaction",
+        "rollback transaction",
+    ]
+    positions = [sql.find(step) for step in steps]
+    assert -1 not in positions, dict(zip(steps, positions, strict=True))
+    assert positions == sorted(positions), "the steps run out of order"
+    assert "[customer] bigint," in sql.lower() and "[cluster] int\n" in sql.lower()
+
+
+def test_generated_clustering_script_macro_is_up_to_date():
+    wanted = sqlserver_script.render_macro(sqlserver_script.clustering_source())
+    assert sqlserver_script.MACRO_PATH.read_text(encoding="utf-8") == wanted, (
+        "macros/sqlserver/clustering_script.sql is stale: run `make sqlserver-script`"
+    )
+
+
+def run_operation_messages(result, capsys: pytest.CaptureFixture[str]) -> str:
+    """A failed run-operation's message: dbt prints it rather than returning it."""
+    parts = [str(result.exception or ""), capsys.readouterr().out]
+    for node in getattr(result.result, "results", None) or []:
+        parts.append(str(getattr(node, "message", "") or ""))
+    return "\n".join(parts)
+
+
+def test_a_bad_k_stops_the_deploy_with_a_message_naming_the_var(
+    default_sqlserver_env, tmp_path, monkeypatch, capsys
+):
+    with fake_sqlserver(monkeypatch) as server:
+        result = invoke_sqlserver(
+            tmp_path,
+            "run-operation",
+            "deploy_py_generate_customer_return_clusters",
+            "--vars",
+            "{n_clusters: four}",
+        )
+    assert not result.success
+    assert not any("procedure" in batch.lower() for batch in server.batches)
+    assert "n_clusters must be an integer >= 1, got four" in run_operation_messages(result, capsys)
+
+
+def test_deploy_refuses_a_target_that_is_not_sql_server(built_project, capsys):
+    result = built_project.invoke("run-operation", "deploy_py_generate_customer_return_clusters")
+    assert not result.success
+    assert "Use --target sqlserver" in run_operation_messages(result, capsys)
