@@ -1,0 +1,11 @@
+{#- on-run-start: create, and commit, the table in which every build of the cluster table logs
+    its time (the post-hook of customer_clusters). dbt rolls on-run-start hooks back unless
+    committed. Not a dbt model: a rebuild or --full-refresh must never empty it. -#}
+{%- macro create_cluster_build_log() -%}
+    {%- if execute -%}
+        {%- call statement('create_cluster_build_log') -%}
+            {{ cluster_build_log_ddl() }}
+        {%- endcall -%}
+        {%- do adapter.commit() -%}
+    {%- endif -%}
+{%- endmacro -%}
