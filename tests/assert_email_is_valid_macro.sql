@@ -4,24 +4,20 @@ with
 
 cases as (
     select
-        'ann.lee@example.com' as email_address,
-        1 as expected
-    union all
-    select 'a@b.co', 1
-    union all
-    select 'ann.lee@example', 0
-    union all
-    select 'ann.lee.example.com', 0
-    union all
-    select 'ann@lee@example.com', 0
-    union all
-    select 'ann lee@example.com', 0
-    union all
-    select '@example.com', 0
-    union all
-    select 'ann@.com', 0
-    union all
-    select 'ann@example.', 0
+        examples.email_address,
+        examples.expected
+    from (
+        values
+        ('ann.lee@example.com', 1),
+        ('a@b.co', 1),
+        ('ann.lee@example', 0),
+        ('ann.lee.example.com', 0),
+        ('ann@lee@example.com', 0),
+        ('ann lee@example.com', 0),
+        ('@example.com', 0),
+        ('ann@.com', 0),
+        ('ann@example.', 0)
+    ) as examples (email_address, expected)
 ),
 
 checked as (

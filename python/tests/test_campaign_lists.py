@@ -204,7 +204,7 @@ def test_holdout_and_history_survive_a_rerun_and_a_retrain(make_project):
     ("variables", "named"),
     [
         ("{campaign_name: '0; drop table x'}", "campaign_name"),
-        ("{campaign_name: \"x'; drop table main.customer_campaign_emails; --\"}", "campaign_name"),
+        ('{campaign_name: "x\'; drop table main.customer_campaign_emails; --"}', "campaign_name"),
         ("{holdout_share: '0; drop table x'}", "holdout_share"),
         ("{holdout_share: 1}", "holdout_share"),
         ("{holdout_share: -0.1}", "holdout_share"),
@@ -221,7 +221,9 @@ def test_a_var_that_would_inject_sql_stops_the_run_before_anything_is_built(
     assert not result.success
     message = error_messages(result)
     assert f"var {named}=" in message and "is not allowed" in message
-    built = project.query("select table_name from information_schema.tables where table_schema = 'main'")
+    built = project.query(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    )
     assert built["table_name"].tolist() == []
 
 

@@ -10,7 +10,6 @@ import time
 import duckdb
 import pandas as pd
 import pytest
-
 from conftest import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
