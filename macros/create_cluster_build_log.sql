@@ -6,6 +6,10 @@
         {%- call statement('create_cluster_build_log') -%}
             {{ cluster_build_log_ddl() }}
         {%- endcall -%}
-        {%- do adapter.commit() -%}
+        {#- dbt-duckdb wraps on-run-start in a transaction it rolls back; SQL Server's
+            connection autocommits. -#}
+        {%- if target.type == 'duckdb' -%}
+            {%- do adapter.commit() -%}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro -%}

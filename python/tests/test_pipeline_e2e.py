@@ -124,7 +124,7 @@ def test_bad_n_clusters_fails_clearly_and_keeps_the_previous_clusters(
     make_project, n_clusters, expected
 ):
     project = make_project()
-    assert project.invoke("run").success
+    assert project.invoke("build").success
     before = project.query("select * from main.py_customer_clusters order by Customer")
     result = project.invoke(
         "run", "--select", "customer_clusters", "--vars", f"{{n_clusters: '{n_clusters}'}}"
