@@ -236,3 +236,14 @@ def test_lock_holder_is_none_for_a_free_database(tmp_path):
 def test_in_use_message_names_the_file_and_the_process():
     message = in_use_message("/data/segmentation.duckdb", "4242")
     assert message.startswith("segmentation.duckdb is in use by another process (pid 4242)")
+
+
+def test_a_campaign_for_some_segments_lists_only_those_segments(make_project):
+    project = make_project()
+    result = project.invoke("build", "--vars", "{campaign_segments: [1, 3]}")
+    assert result.success, error_messages(result)
+    for table in [*LISTS, "campaign_list_exclusions", "campaign_list_history"]:
+        clusters = project.query(f"select distinct cluster from main.{table}")["cluster"]
+        assert set(clusters) <= {1, 3}, table
+    mailed = project.query("select distinct cluster from main.customer_campaign_emails")
+    assert set(mailed["cluster"]) == {1, 3}
