@@ -34,11 +34,11 @@ data-if-missing: venv
 	$(BIN)/python -m customer_segmentation.datagen --if-missing --sf $(SF) --database $(DUCKDB_PATH)
 
 run: data-if-missing  ## generate data if missing, dbt build on DuckDB, list the output tables
-	$(BIN)/dbt build
+	$(BIN)/python -m customer_segmentation.build --database $(DUCKDB_PATH) build
 	$(BIN)/python -m customer_segmentation.outputs --database $(DUCKDB_PATH)
 
 build: venv  ## dbt build only (data must exist)
-	$(BIN)/dbt build
+	$(BIN)/python -m customer_segmentation.build --database $(DUCKDB_PATH) build
 
 docs: venv  ## dbt docs generate (target/index.html)
 	$(BIN)/dbt docs generate

@@ -1,34 +1,25 @@
--- The campaign e-mail list of every cluster, one row per reachable customer: the tutorial's
--- last query ("customers in cluster 0") for all clusters at once, for BI tools to filter.
--- Customers without an e-mail address cannot be mailed and are left out (counted in
--- cluster_email_coverage).
+{{ config(grants=campaign_list_grants()) }}
+-- The campaign e-mail list of every segment (cluster), one row per customer to mail: the
+-- tutorial's last query ("customers in cluster 0") for all clusters at once, for BI tools and
+-- mailers to filter on `cluster`. Left out, and counted in campaign_list_exclusions: customers
+-- without an address, opted out, with an invalid or shared address; the campaign's holdout
+-- is in campaign_holdout.
 with
 
-customer_clusters as (
-    select * from {{ ref_customer_clusters() }}
+screened_recipients as (
+    select * from {{ ref('int_campaign_recipients_screened') }}
 ),
 
-customers as (
-    select * from {{ ref('stg_tpcxbb__customers') }}
-),
-
-clustered_customers as (
-    select
-        customer_clusters.cluster,
-        customers.customer_sk,
-        customers.email_address
-    from customer_clusters
-    inner join customers
-        on customer_clusters.Customer = customers.customer_sk
-),
-
-reachable_customers as (
+customers_to_mail as (
     select
         cluster,
         customer_sk as c_customer_sk,
-        email_address as c_email_address
-    from clustered_customers
-    where email_address is not null
+        email_address as c_email_address,
+        campaign_name
+    from screened_recipients
+    where
+        exclusion_reason is null
+        and is_holdout = 0
 )
 
-select * from reachable_customers
+select * from customers_to_mail

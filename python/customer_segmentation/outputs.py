@@ -12,8 +12,11 @@ import duckdb
 OUTPUT_TABLES: dict[str, str] = {
     "customer_return_features": "features per customer (order/item/monetary ratio, frequency)",
     "py_customer_clusters": "the tutorial's cluster table: features and cluster per customer",
-    "customer_campaign_emails": "campaign e-mail list, one row per reachable customer",
+    "customer_campaign_emails": "campaign e-mail list, one row per customer to mail",
     "cluster_email_coverage": "customers per cluster with and without an e-mail address",
+    "campaign_holdout": "the campaign's holdout: mailable customers deliberately not mailed",
+    "campaign_list_exclusions": "customers on no list, per campaign, segment and reason",
+    "campaign_list_history": "every published list, per day and campaign",
 }
 
 

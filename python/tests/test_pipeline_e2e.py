@@ -54,7 +54,7 @@ def test_cluster_table_has_the_tutorials_columns_and_types(built_project):
     }
 
 
-def test_campaign_lists_hold_every_clustered_customer_with_an_email(built_project):
+def test_campaign_lists_hold_every_mailable_clustered_customer(built_project):
     expected = built_project.query(
         """
         select c.cluster, cu.c_customer_sk, cu.c_email_address
@@ -64,7 +64,18 @@ def test_campaign_lists_hold_every_clustered_customer_with_an_email(built_projec
         order by 2
         """
     )
-    lists = built_project.query("select * from main.customer_campaign_emails order by 2")
+    lists = built_project.query(
+        """
+        select cluster, c_customer_sk, c_email_address from main.customer_campaign_emails
+        union all
+        select cluster, c_customer_sk, c_email_address from main.campaign_holdout
+        union all
+        select s.cluster, s.customer_sk, s.email_address
+        from main.int_campaign_recipients_screened as s
+        where s.exclusion_reason <> 'no_email_address'
+        order by 2
+        """
+    )
     pd.testing.assert_frame_equal(lists, expected, check_dtype=False)
     coverage = built_project.query("select * from main.cluster_email_coverage")
     clustered = built_project.query("select count(*) as n from main.py_customer_clusters")
@@ -113,7 +124,7 @@ def test_bad_n_clusters_fails_clearly_and_keeps_the_previous_clusters(
     make_project, n_clusters, expected
 ):
     project = make_project()
-    assert project.invoke("run").success
+    assert project.invoke("build").success
     before = project.query("select * from main.py_customer_clusters order by Customer")
     result = project.invoke(
         "run", "--select", "customer_clusters", "--vars", f"{{n_clusters: '{n_clusters}'}}"

@@ -1,0 +1,97 @@
+-- Every clustered customer of the campaign's segments, screened for the campaign: why the
+-- customer cannot be mailed (no address, opted out, invalid or shared address) or NULL when
+-- the customer can, and whether the customer is in the campaign's holdout.
+-- The one place the campaign models read the cluster table.
+with
+
+customer_clusters as (
+    select * from {{ ref_customer_clusters() }}
+),
+
+customers as (
+    select * from {{ ref('stg_tpcxbb__customers') }}
+),
+
+email_opt_outs as (
+    select * from {{ ref('email_opt_outs') }}
+),
+
+{%- set segments = campaign_segments() %}
+
+campaign_customers as (
+    select
+        customer_clusters.cluster,
+        customers.customer_sk,
+        customers.email_address,
+        {{ normalized_email('customers.email_address') }} as email_key
+    from customer_clusters
+    inner join customers
+        on customer_clusters.Customer = customers.customer_sk
+    {%- if segments %}
+    where customer_clusters.cluster in ({{ segments | join(', ') }})
+    {%- endif %}
+),
+
+opted_out_customers as (
+    select distinct customer_sk
+    from email_opt_outs
+    where customer_sk is not null
+),
+
+opted_out_addresses as (
+    select distinct {{ normalized_email('email_address') }} as email_key
+    from email_opt_outs
+    where email_address is not null
+),
+
+-- One address held by several customers: nobody can tell whose it is, so none of them is
+-- mailed (mailing one would send it the segment of a customer chosen at random).
+shared_addresses as (
+    select {{ normalized_email('email_address') }} as email_key
+    from customers
+    where email_address is not null
+    group by {{ normalized_email('email_address') }}
+    having count(*) > 1
+),
+
+screened as (
+    select
+        campaign_customers.cluster,
+        campaign_customers.customer_sk,
+        campaign_customers.email_address,
+        case
+            when campaign_customers.email_address is null then 'no_email_address'
+            when
+                opted_out_customers.customer_sk is not null
+                or opted_out_addresses.email_key is not null
+                then 'opted_out'
+            when not {{ email_is_valid('campaign_customers.email_address') }}
+                then 'invalid_email_address'
+            when shared_addresses.email_key is not null then 'duplicate_email_address'
+        end as exclusion_reason,
+        {{ holdout_bucket('campaign_customers.customer_sk', campaign_name()) }} as holdout_bucket
+    from campaign_customers
+    left join opted_out_customers
+        on campaign_customers.customer_sk = opted_out_customers.customer_sk
+    left join opted_out_addresses
+        on campaign_customers.email_key = opted_out_addresses.email_key
+    left join shared_addresses
+        on campaign_customers.email_key = shared_addresses.email_key
+),
+
+with_holdout as (
+    select
+        cast('{{ campaign_name() }}' as {{ dbt.type_string() }}) as campaign_name,
+        cluster,
+        customer_sk,
+        email_address,
+        exclusion_reason,
+        holdout_bucket,
+        case
+            when holdout_bucket < {{ (holdout_share() * 10000) | round | int }} then 1
+            else 0
+        end as is_holdout
+    from screened
+)
+
+select * from with_holdout

@@ -1,0 +1,23 @@
+{{ config(grants=campaign_list_grants()) }}
+-- The campaign's holdout: mailable customers deliberately not mailed, so the campaign's
+-- uplift can be measured against them. Membership is a hash of customer key and campaign
+-- name: the same customers every run, whatever segment a retrain puts them in.
+with
+
+screened_recipients as (
+    select * from {{ ref('int_campaign_recipients_screened') }}
+),
+
+held_out_customers as (
+    select
+        cluster,
+        customer_sk as c_customer_sk,
+        email_address as c_email_address,
+        campaign_name
+    from screened_recipients
+    where
+        exclusion_reason is null
+        and is_holdout = 1
+)
+
+select * from held_out_customers

@@ -1,0 +1,55 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['snapshot_date', 'campaign_name'],
+        full_refresh=false,
+        grants=campaign_list_grants(),
+    )
+}}
+-- Every published list, kept: one dated snapshot per campaign and day of the send list and
+-- the holdout, stamped with the clustering it came from, so "who received campaign X" has an
+-- answer after the next retrain. A second build on the same day replaces that day's snapshot
+-- of the campaign (delete+insert on the day and campaign) instead of adding to it;
+-- full_refresh=false keeps --full-refresh from wiping the history.
+with
+
+send_list as (
+    select * from {{ ref('customer_campaign_emails') }}
+),
+
+holdout_list as (
+    select * from {{ ref('campaign_holdout') }}
+),
+
+published as (
+    select
+        campaign_name,
+        cluster,
+        c_customer_sk,
+        c_email_address,
+        cast('send' as {{ dbt.type_string() }}) as list_name
+    from send_list
+    union all
+    select
+        campaign_name,
+        cluster,
+        c_customer_sk,
+        c_email_address,
+        cast('holdout' as {{ dbt.type_string() }}) as list_name
+    from holdout_list
+),
+
+stamped as (
+    select
+        cast('{{ run_started_at.strftime("%Y-%m-%d") }}' as date) as snapshot_date,
+        {{ model_stamp() }} as model_stamp,
+        campaign_name,
+        cluster,
+        c_customer_sk,
+        c_email_address,
+        list_name
+    from published
+)
+
+select * from stamped
