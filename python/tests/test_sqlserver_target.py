@@ -167,9 +167,16 @@ def test_every_data_test_compiles_for_sql_server_as_tsql_legal_in_a_view(compile
 
 
 def test_downstream_models_read_the_procedures_cluster_table_on_sql_server(compiled):
-    for model in ["customer_campaign_emails", "cluster_email_coverage"]:
-        sql = compiled[f"model.customer_segmentation.{model}"]
-        assert '"tpcxbb_1gb"."dbo"."py_customer_clusters"' in sql
+    readers = [
+        uid
+        for uid, sql in compiled.items()
+        if '"tpcxbb_1gb"."dbo"."py_customer_clusters"' in sql and uid.startswith("model.")
+    ]
+    # Every model downstream of the clusters reads them, directly or through these two.
+    assert sorted(readers) == [
+        "model.customer_segmentation.cluster_email_coverage",
+        "model.customer_segmentation.int_campaign_recipients_screened",
+    ]
 
 
 def test_procedure_is_deployed_alone_in_its_batch_and_parses_as_tsql(deploy_batches):
