@@ -18,12 +18,13 @@ segment_centroids as (
         run_id,
         segment_id,
         outlier_distance,
-        {%- for feature in features %}
-        max(case when feature = '{{ feature }}' then scaled_value end) as centroid_{{ loop.index0 }},
+    {%- for feature in features %}
+        max(case when feature = '{{ feature }}' then scaled_value end)
+            as centroid_{{ loop.index0 }},
         max(case when feature = '{{ feature }}' then scaler_mean end) as mean_{{ loop.index0 }},
         max(case when feature = '{{ feature }}' then scaler_scale end) as scale_{{ loop.index0 }}
         {{- ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from current_centroids
     group by
         run_id,
@@ -37,12 +38,12 @@ differences as (
         segment_centroids.run_id,
         segment_centroids.segment_id,
         segment_centroids.outlier_distance,
-        {%- for feature in features %}
+    {%- for feature in features %}
         (features.{{ feature }} - segment_centroids.mean_{{ loop.index0 }})
         / segment_centroids.scale_{{ loop.index0 }}
         - segment_centroids.centroid_{{ loop.index0 }} as difference_{{ loop.index0 }}
         {{- ',' if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from features
     cross join segment_centroids
 ),
@@ -68,8 +69,8 @@ ranked_distances as (
         run_id,
         segment_id,
         squared_distance,
-        sqrt(squared_distance) as distance,
         outlier_distance,
+        sqrt(squared_distance) as distance,
         row_number() over (
             partition by customer
             order by squared_distance, segment_id

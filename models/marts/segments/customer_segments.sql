@@ -16,7 +16,8 @@ segments as (
 
 named_segments as (
     select
-        customer_clusters.Customer as customer,
+        -- Customer is the tutorial's spelling of the key.
+        customer_clusters.Customer as customer,  -- noqa: AL09
         customer_clusters.cluster as segment_id,
         segments.segment_name,
         segments.segment_description,
