@@ -14,6 +14,9 @@ OUTPUT_TABLES: dict[str, str] = {
     "py_customer_clusters": "the tutorial's cluster table: features and cluster per customer",
     "customer_campaign_emails": "campaign e-mail list, one row per reachable customer",
     "cluster_email_coverage": "customers per cluster with and without an e-mail address",
+    "customer_segments": "segment id, name, campaign, distance and outlier flag per customer",
+    "segment_model_runs": "the model registry: one row per training run, with its metrics",
+    "segment_k_selection": "inertia, silhouette and Davies-Bouldin per k (make plots)",
 }
 
 

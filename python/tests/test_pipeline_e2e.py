@@ -113,6 +113,7 @@ def test_bad_n_clusters_fails_clearly_and_keeps_the_previous_clusters(
     make_project, n_clusters, expected
 ):
     project = make_project()
+    assert project.invoke("seed").success  # segment names (seeds/segments.csv)
     assert project.invoke("run").success
     before = project.query("select * from main.py_customer_clusters order by Customer")
     # k is a training setting: the registry trains, py_customer_clusters scores with it.
