@@ -179,10 +179,13 @@ def test_a_failing_quality_gate_leaves_the_campaign_lists_unbuilt(make_project):
     project = make_project()
     assert project.invoke("build").success
     lists_before = project.query("select * from main.customer_campaign_emails order by 2")
-    result = project.invoke("build", "--vars", "{min_silhouette: 0.99, n_clusters: 2}")
+    clusters_before = segments(project)
+    result = project.invoke("build", "--vars", "{min_silhouette: 0.99}")
     assert not result.success
     status = statuses(result)
     assert status["customer_campaign_emails"] == "skipped"
     assert status["cluster_email_coverage"] == "skipped"
+    assert status["customer_clusters"] == "skipped"
     lists_after = project.query("select * from main.customer_campaign_emails order by 2")
     pd.testing.assert_frame_equal(lists_after, lists_before)
+    pd.testing.assert_series_equal(segments(project), clusters_before)
