@@ -36,6 +36,36 @@ def shuffle_sources(database) -> None:
             )
 
 
+def add_newcomers(database, count: int) -> None:
+    """Customers who never bought arrive, each with a copy of another customer's tickets."""
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            """
+            insert into tpcxbb.store_sales
+            select sales.* replace (pairs.newcomer as ss_customer_sk)
+            from tpcxbb.store_sales as sales
+            inner join (
+                select newcomers.newcomer, donors.donor
+                from (
+                    select c_customer_sk as newcomer, row_number() over (order by 1) as n
+                    from tpcxbb.customer
+                    where c_customer_sk not in (
+                        select ss_customer_sk from tpcxbb.store_sales
+                        where ss_customer_sk is not null
+                    )
+                ) as newcomers
+                inner join (
+                    select ss_customer_sk as donor, row_number() over (order by 1) as n
+                    from (select distinct ss_customer_sk from tpcxbb.store_sales
+                          where ss_customer_sk is not null)
+                ) as donors on newcomers.n = donors.n
+                where newcomers.n <= ?
+            ) as pairs on sales.ss_customer_sk = pairs.donor
+            """,
+            [count],
+        )
+
+
 def test_sql_scoring_equals_python_predict_for_every_customer(built_project):
     sql = built_project.query("select customer, segment_id from main.customer_segment_scores")
     sql = sql.set_index("customer")["segment_id"].sort_index()
@@ -65,6 +95,38 @@ def test_outliers_are_the_customers_beyond_their_segments_stored_distance(built_
     assert scores["is_outlier"].tolist() == expected.tolist()
     # The stored distance is the 0.99 quantile of training distances: about 1 % lie beyond.
     assert 0 < scores["is_outlier"].sum() <= 0.02 * len(scores)
+
+
+def test_scaled_model_scores_new_customers_alike_in_sql_and_python(make_project):
+    project = make_project()
+    scaled = "{scale_features: true}"
+    assert project.invoke("seed").success
+    assert project.invoke("run", "--vars", scaled).success
+    trained = project.query("select count(*) as n from main.customer_return_features")["n"][0]
+    add_newcomers(project.database, 20)
+    # Score without training: the registry is not selected, so run 1 stays the model.
+    result = project.invoke(
+        "run",
+        "--select",
+        "customer_return_features int_segment_centroids_current customer_clusters "
+        "customer_segment_distances customer_segment_scores",
+        "--vars",
+        scaled,
+    )
+    assert result.success, error_messages(result)
+    registry = project.query("select * from main.segment_model_registry")
+    assert registry["run_id"].unique().tolist() == [1]
+    assert registry["scaled"].all()
+    assert (registry["scaler_scale"] != 1).all()
+    sql = project.query("select customer, segment_id from main.customer_segment_scores")
+    sql = sql.set_index("customer")["segment_id"].sort_index()
+    assert len(sql) == trained + 20
+    features = project.query("select * from main.customer_return_features")
+    python = pd.Series(
+        clusterer_from_rows(registry).predict(features), index=features["customer"]
+    ).sort_index()
+    assert sql.tolist() == python.tolist()
+    assert sql.tolist() == segments(project).tolist()
 
 
 def test_a_build_records_a_run_with_its_invocation_and_metrics(built_project):
@@ -102,37 +164,13 @@ def test_retraining_on_grown_data_keeps_ids_where_centroids_barely_move(make_pro
     assert project.invoke("run").success
     before = segments(project)
     with duckdb.connect(str(project.database)) as con:
-        # Ten customers leave; twenty customers who never bought arrive with copies of
-        # other customers' tickets.
+        # Ten customers leave; twenty arrive (below).
         con.execute(
             "delete from tpcxbb.store_sales where ss_customer_sk in "
             "(select distinct ss_customer_sk from tpcxbb.store_sales "
             " where ss_customer_sk is not null order by 1 limit 10)"
         )
-        con.execute(
-            """
-            insert into tpcxbb.store_sales
-            select sales.* replace (pairs.newcomer as ss_customer_sk)
-            from tpcxbb.store_sales as sales
-            inner join (
-                select newcomers.newcomer, donors.donor
-                from (
-                    select c_customer_sk as newcomer, row_number() over (order by 1) as n
-                    from tpcxbb.customer
-                    where c_customer_sk not in (
-                        select ss_customer_sk from tpcxbb.store_sales
-                        where ss_customer_sk is not null
-                    )
-                ) as newcomers
-                inner join (
-                    select ss_customer_sk as donor, row_number() over (order by 1) as n
-                    from (select distinct ss_customer_sk from tpcxbb.store_sales
-                          where ss_customer_sk is not null)
-                ) as donors on newcomers.n = donors.n
-                where newcomers.n <= 20
-            ) as pairs on sales.ss_customer_sk = pairs.donor
-            """
-        )
+    add_newcomers(project.database, 20)
     result = project.invoke("run")
     assert result.success, error_messages(result)
     after = segments(project)
