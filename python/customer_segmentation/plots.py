@@ -68,8 +68,14 @@ def plot_segment_profiles(centroids: pd.DataFrame, path: Path) -> None:
         ax.invert_yaxis()
         ax.set_title(feature)
         for y, value in enumerate(values):
-            ax.annotate(f"{value:.3g}", (value, y), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=8)  # fmt: skip
+            ax.annotate(
+                f"{value:.3g}",
+                (value, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
         ax.set_xlim(0, values.max() * 1.25 or 1)
     run = int(centroids["run_id"].iloc[0])
     fig.suptitle(f"Segment profiles: centroid of each feature per segment (run {run})")
