@@ -14,7 +14,7 @@ export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TPCXBB_DUCKDB_PATH := $(abspath $(DUCKDB_PATH))
 
-.PHONY: help venv data data-if-missing run build docs lint test pytest clean
+.PHONY: help venv data data-if-missing run build docs plots lint test pytest clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -42,6 +42,9 @@ build: venv  ## dbt build only (data must exist)
 
 docs: venv  ## dbt docs generate (target/index.html)
 	$(BIN)/dbt docs generate
+
+plots: venv  ## PNGs of the elbow curve and segment profiles into docs/ (after make run)
+	$(BIN)/python -m customer_segmentation.plots --database $(DUCKDB_PATH) --out docs
 
 lint: venv  ## ruff + sqlfluff (models, macros, analyses)
 	$(BIN)/ruff check python models

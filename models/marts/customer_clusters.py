@@ -1,18 +1,16 @@
 """k-means segments of customers by return behaviour: the tutorial's `py_customer_clusters`.
 
-A thin adapter: the clustering lives in the `customer_segmentation` package (python/), which
-the SQL Server procedure and the scoring endpoint use too.
+A thin adapter: every customer gets the stable segment id of the nearest centroid of the
+current model in the registry (`int_segment_centroids_current`: the latest training run, or
+the run pinned by the `model_run_id` var). On a fresh build the registry's first run keeps
+k-means' own labels, so the table equals the tutorial's clusters.
 """
 
-from customer_segmentation.clustering import KMeansParams, cluster_customers
+from customer_segmentation.registry import score_customers
 
 
 def model(dbt, session):
     dbt.config(materialized="table", alias="py_customer_clusters")
-    params = KMeansParams(
-        n_clusters=dbt.config.get("n_clusters"),
-        random_state=dbt.config.get("random_state"),
-        n_init=dbt.config.get("n_init"),
-    )
+    current = dbt.ref("int_segment_centroids_current").df()
     features = dbt.ref("customer_return_features").df()
-    return cluster_customers(features, params)
+    return score_customers(features, current)

@@ -126,8 +126,13 @@ def test_bad_n_clusters_fails_clearly_and_keeps_the_previous_clusters(
     project = make_project()
     assert project.invoke("build").success
     before = project.query("select * from main.py_customer_clusters order by Customer")
+    # k is a training setting: the registry trains, py_customer_clusters scores with it.
     result = project.invoke(
-        "run", "--select", "customer_clusters", "--vars", f"{{n_clusters: '{n_clusters}'}}"
+        "run",
+        "--select",
+        "segment_model_registry customer_clusters",
+        "--vars",
+        f"{{n_clusters: '{n_clusters}'}}",
     )
     assert not result.success
     assert expected in error_messages(result)

@@ -1,0 +1,81 @@
+-- In-SQL scoring, step one: every featured customer's distance to every centroid of the
+-- current model, in the space k-means ran in (features standardised with the stored mean and
+-- scale when the model scales; the stored scaler is 0 and 1 otherwise). Plain SQL, no Python
+-- at scoring time, so databases without ML Services can score customers the model never saw.
+{%- set features = segment_features() %}
+with
+
+features as (
+    select * from {{ ref('customer_return_features') }}
+),
+
+current_centroids as (
+    select * from {{ ref('int_segment_centroids_current') }}
+),
+
+segment_centroids as (
+    select
+        run_id,
+        segment_id,
+        outlier_distance,
+    {%- for feature in features %}
+        max(case when feature = '{{ feature }}' then scaled_value end)
+            as centroid_{{ loop.index0 }},
+        max(case when feature = '{{ feature }}' then scaler_mean end) as mean_{{ loop.index0 }},
+        max(case when feature = '{{ feature }}' then scaler_scale end) as scale_{{ loop.index0 }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from current_centroids
+    group by
+        run_id,
+        segment_id,
+        outlier_distance
+),
+
+differences as (
+    select
+        features.customer,
+        segment_centroids.run_id,
+        segment_centroids.segment_id,
+        segment_centroids.outlier_distance,
+    {%- for feature in features %}
+        (features.{{ feature }} - segment_centroids.mean_{{ loop.index0 }})
+        / segment_centroids.scale_{{ loop.index0 }}
+        - segment_centroids.centroid_{{ loop.index0 }} as difference_{{ loop.index0 }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+    from features
+    cross join segment_centroids
+),
+
+squared_distances as (
+    select
+        customer,
+        run_id,
+        segment_id,
+        outlier_distance,
+        -- Summed left to right in the core's feature order: the same float arithmetic as
+        -- CustomerReturnClusterer.squared_distances, so ties and near-ties resolve alike.
+        {% for feature in features -%}
+            difference_{{ loop.index0 }} * difference_{{ loop.index0 }}
+            {%- if not loop.last %} + {% endif %}
+        {%- endfor %} as squared_distance
+    from differences
+),
+
+ranked_distances as (
+    select
+        customer,
+        run_id,
+        segment_id,
+        squared_distance,
+        outlier_distance,
+        sqrt(squared_distance) as distance,
+        row_number() over (
+            partition by customer
+            order by squared_distance, segment_id
+        ) as distance_rank
+    from squared_distances
+)
+
+select * from ranked_distances

@@ -1,0 +1,54 @@
+-- One row per training run of the segment model, for BI: when it ran, with which settings,
+-- on how many customers, how good it is, and whether it is the current model.
+with
+
+registry as (
+    select * from {{ ref_segment_model_registry() }}
+),
+
+runs as (
+    select distinct
+        run_id,
+        trained_at,
+        invocation_id,
+        previous_run_id,
+        n_clusters,
+        random_state,
+        n_init,
+        scaled,
+        features,
+        training_rows,
+        inertia,
+        silhouette,
+        silhouette_sample_size,
+        davies_bouldin,
+        outlier_quantile
+    from registry
+),
+
+flagged_runs as (
+    select
+        runs.run_id,
+        runs.trained_at,
+        runs.invocation_id,
+        runs.previous_run_id,
+        runs.n_clusters,
+        runs.random_state,
+        runs.n_init,
+        runs.scaled,
+        runs.features,
+        runs.training_rows,
+        runs.inertia,
+        runs.silhouette,
+        runs.silhouette_sample_size,
+        runs.davies_bouldin,
+        runs.outlier_quantile,
+        case
+            when runs.run_id = {{ current_model_run_id(ref_segment_model_registry()) }}
+                then 1
+            else 0
+        end as is_current
+    from runs
+)
+
+select * from flagged_runs

@@ -1,0 +1,29 @@
+"""How many customers each retrain moved between segments: one row per (run, from, to).
+
+For the latest training run that had a previous one, every featured customer is assigned by
+the previous run's model and by the new one (the core's `predict`); the pairs are counted.
+Incremental and never fully refreshed: each run's transitions are recorded once.
+"""
+
+import pandas as pd
+
+from customer_segmentation.registry import TRANSITION_DTYPES, transitions
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental", full_refresh=False)
+    registry = dbt.ref("segment_model_registry").df()
+    recorded = (
+        set(session.sql(f"select distinct run_id from {dbt.this}").df()["run_id"].tolist())
+        if dbt.is_incremental
+        else set()
+    )
+    nothing = pd.DataFrame({c: pd.Series(dtype=t) for c, t in TRANSITION_DTYPES.items()})
+    if registry.empty:
+        return nothing
+    latest = registry[registry["run_id"] == registry["run_id"].max()]
+    previous_run_id = latest["previous_run_id"].iloc[0]
+    if pd.isna(previous_run_id) or int(latest["run_id"].iloc[0]) in recorded:
+        return nothing
+    previous = registry[registry["run_id"] == int(previous_run_id)]
+    return transitions(previous, latest, dbt.ref("customer_return_features").df())

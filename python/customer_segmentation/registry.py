@@ -1,0 +1,247 @@
+"""The model registry's rows: one training run as plain data, and a model rebuilt from them.
+
+A run is stored long, one row per (segment, feature), so SQL can score customers against any
+run and BI can plot centroids without parsing JSON; the run's parameters and metrics repeat on
+each of its rows. The dbt model `segment_model_registry` appends these rows; no I/O here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from customer_segmentation.clustering import (
+    CLUSTER_TABLE_COLUMNS,
+    FEATURE_COLUMNS,
+    CustomerReturnClusterer,
+    KMeansParams,
+)
+from customer_segmentation.metrics import (
+    DEFAULT_SILHOUETTE_SAMPLE,
+    DEFAULT_SILHOUETTE_SEED,
+    davies_bouldin,
+    outlier_distances,
+    silhouette,
+)
+from customer_segmentation.segments import match_to_previous, transition_counts
+
+DEFAULT_OUTLIER_QUANTILE = 0.99
+REGISTRY_DTYPES: dict[str, str] = {
+    "run_id": "int64",
+    "trained_at": "datetime64[us]",
+    "invocation_id": "string",
+    "previous_run_id": "Int64",
+    "n_clusters": "int32",
+    "random_state": "int32",
+    "n_init": "int32",
+    "scaled": "bool",
+    "features": "string",
+    "training_rows": "int64",
+    "inertia": "float64",
+    "silhouette": "Float64",
+    "silhouette_sample_size": "int64",
+    "davies_bouldin": "Float64",
+    "outlier_quantile": "float64",
+    "segment_id": "int32",
+    "fitted_label": "int32",
+    "segment_size": "int64",
+    "segment_share": "float64",
+    "centroid_shift": "Float64",
+    "outlier_distance": "float64",
+    "feature": "string",
+    "feature_position": "int32",
+    "centroid_value": "float64",
+    "scaled_value": "float64",
+    "scaler_mean": "float64",
+    "scaler_scale": "float64",
+}
+TRANSITION_DTYPES: dict[str, str] = {
+    "run_id": "int64",
+    "previous_run_id": "int64",
+    "from_segment_id": "int32",
+    "to_segment_id": "int32",
+    "customers": "int64",
+    "share_of_from_segment": "float64",
+}
+
+
+def empty_registry() -> pd.DataFrame:
+    """A registry with no rows and the registry's column types."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REGISTRY_DTYPES.items()})
+
+
+def parse_run_id(value: object) -> int | None:
+    """The `model_run_id` var as an int, None when unset ('' or none)."""
+    if value is None or str(value).strip().lower() in {"", "none", "null"}:
+        return None
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ValueError(f"model_run_id must be a positive integer run id, got {value!r}")
+    return int(text)
+
+
+def select_run(registry: pd.DataFrame, run_id: int | None = None) -> pd.DataFrame:
+    """The rows of run ``run_id``, or of the latest run when it is None (the current model)."""
+    if registry.empty:
+        if run_id is not None:
+            raise ValueError(
+                f"model_run_id={run_id} is pinned but the registry holds no training run yet; "
+                "build once without model_run_id to train the first model"
+            )
+        raise ValueError("the model registry is empty: no model has been trained yet")
+    if run_id is None:
+        run_id = int(registry["run_id"].max())
+    rows = registry[registry["run_id"] == run_id]
+    if rows.empty:
+        known = sorted(int(r) for r in registry["run_id"].unique())
+        raise ValueError(
+            f"model_run_id={run_id} is not in the model registry (runs: {known}); "
+            "nothing was changed"
+        )
+    return rows
+
+
+def clusterer_from_rows(rows: pd.DataFrame) -> CustomerReturnClusterer:
+    """The fitted model of one run, rebuilt from its registry rows."""
+    runs = rows["run_id"].unique()
+    if len(runs) != 1:
+        raise ValueError(f"expected the rows of one run, got runs {sorted(runs.tolist())}")
+    ordered = rows.sort_values(["segment_id", "feature_position"])
+    features = tuple(ordered.drop_duplicates("feature_position")["feature"].tolist())
+    first = ordered.iloc[0]
+    params = KMeansParams(
+        int(first["n_clusters"]),
+        int(first["random_state"]),
+        int(first["n_init"]),
+        bool(first["scaled"]),
+    )
+    segments = ordered["segment_id"].drop_duplicates().to_numpy()
+    per_segment = ordered.pivot(
+        index="segment_id", columns="feature_position", values="scaled_value"
+    )
+    scaler = ordered.drop_duplicates("feature_position")
+    return CustomerReturnClusterer.from_centroids(
+        per_segment.loc[segments].to_numpy(),
+        segments,
+        scaler["scaler_mean"].to_numpy(),
+        scaler["scaler_scale"].to_numpy(),
+        params,
+        features,
+    )
+
+
+def train_run(
+    data: pd.DataFrame,
+    params: KMeansParams,
+    previous_rows: pd.DataFrame | None,
+    run_id: int,
+    trained_at: datetime,
+    silhouette_sample_size: int = DEFAULT_SILHOUETTE_SAMPLE,
+    silhouette_seed: int = DEFAULT_SILHOUETTE_SEED,
+    outlier_quantile: float = DEFAULT_OUTLIER_QUANTILE,
+    features: tuple[str, ...] = FEATURE_COLUMNS,
+) -> tuple[CustomerReturnClusterer, pd.DataFrame]:
+    """Fit a model, give its segments the ids of the previous run's nearest centroids (or the
+    fitted labels on the first run), measure it, and return it with its registry rows."""
+    clusterer = CustomerReturnClusterer(params, features).fit(data)
+    previous_run_id: int | None = None
+    shift = np.full(params.n_clusters, np.nan)
+    if previous_rows is not None and not previous_rows.empty:
+        previous = clusterer_from_rows(previous_rows)
+        previous_run_id = int(previous_rows["run_id"].iloc[0])
+        # Compare in the new model's k-means space: the previous centroids in feature units,
+        # put through the new scaler.
+        prev_space = (previous.centroids_ - clusterer.scaler_mean_) / clusterer.scaler_scale_
+        ids = match_to_previous(prev_space, clusterer.scaled_centroids_, previous.segment_ids_)
+        for row, segment in enumerate(ids):
+            match = np.flatnonzero(previous.segment_ids_ == segment)
+            if len(match):
+                diff = clusterer.scaled_centroids_[row] - prev_space[match[0]]
+                shift[row] = float(np.sqrt(diff @ diff))
+    else:
+        ids = match_to_previous(None, clusterer.scaled_centroids_)
+    fitted_label = {int(segment): row for row, segment in enumerate(ids)}
+    shift_by_id = {int(segment): shift[row] for row, segment in enumerate(ids)}
+    clusterer.relabel(ids)
+
+    ordered = data.sort_values(clusterer.key, kind="stable")
+    matrix = clusterer.transform(ordered)
+    labels = clusterer.labels_
+    own = np.sqrt(clusterer.squared_distances(ordered).min(axis=1))
+    two_or_more = len(np.unique(labels)) >= 2
+    silhouette_value = (
+        silhouette(matrix, labels, silhouette_sample_size, silhouette_seed) if two_or_more else None
+    )
+    db_value = davies_bouldin(matrix, labels) if two_or_more else None
+    thresholds = outlier_distances(own, labels, outlier_quantile)
+    sizes = {int(s): int((labels == s).sum()) for s in clusterer.segment_ids_}
+
+    rows = []
+    for position, segment in enumerate(clusterer.segment_ids_):
+        segment = int(segment)
+        for j, feature in enumerate(clusterer.features):
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "trained_at": trained_at,
+                    "invocation_id": None,
+                    "previous_run_id": previous_run_id,
+                    "n_clusters": params.n_clusters,
+                    "random_state": params.random_state,
+                    "n_init": params.n_init,
+                    "scaled": params.scale,
+                    "features": ",".join(clusterer.features),
+                    "training_rows": len(matrix),
+                    "inertia": clusterer.inertia_,
+                    "silhouette": silhouette_value,
+                    "silhouette_sample_size": min(silhouette_sample_size, len(matrix)),
+                    "davies_bouldin": db_value,
+                    "outlier_quantile": outlier_quantile,
+                    "segment_id": segment,
+                    "fitted_label": fitted_label[segment],
+                    "segment_size": sizes[segment],
+                    "segment_share": sizes[segment] / len(matrix),
+                    "centroid_shift": None
+                    if np.isnan(shift_by_id[segment])
+                    else shift_by_id[segment],
+                    "outlier_distance": thresholds.get(segment, 0.0),
+                    "feature": feature,
+                    "feature_position": j,
+                    "centroid_value": float(clusterer.centroids_[position, j]),
+                    "scaled_value": float(clusterer.scaled_centroids_[position, j]),
+                    "scaler_mean": float(clusterer.scaler_mean_[j]),
+                    "scaler_scale": float(clusterer.scaler_scale_[j]),
+                }
+            )
+    return clusterer, pd.DataFrame(rows).astype(REGISTRY_DTYPES)
+
+
+def transitions(
+    previous_rows: pd.DataFrame, current_rows: pd.DataFrame, data: pd.DataFrame
+) -> pd.DataFrame:
+    """Customers of ``data`` per (segment under the previous run, segment under the current
+    run): the share of each segment a retrain moved elsewhere."""
+    previous = clusterer_from_rows(previous_rows)
+    current = clusterer_from_rows(current_rows)
+    counts = transition_counts(previous.predict(data), current.predict(data))
+    counts.insert(0, "previous_run_id", int(previous_rows["run_id"].iloc[0]))
+    counts.insert(0, "run_id", int(current_rows["run_id"].iloc[0]))
+    return counts.astype(TRANSITION_DTYPES)
+
+
+def score_customers(data: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFrame:
+    """The tutorial's cluster table for ``data``, each customer in the segment of the nearest
+    centroid of the stored run (its `predict`), ordered by customer."""
+    if run_rows.empty:
+        raise ValueError("no current model: the model registry has no rows for it")
+    clusterer = clusterer_from_rows(run_rows)
+    ordered = data.sort_values(clusterer.key, kind="stable").reset_index(drop=True)
+    table = pd.DataFrame(
+        ordered.loc[:, list(clusterer.features)].to_numpy(dtype=float),
+        columns=list(CLUSTER_TABLE_COLUMNS[1:5]),
+    )
+    table.insert(0, CLUSTER_TABLE_COLUMNS[0], ordered[clusterer.key].astype("int64").to_numpy())
+    table[CLUSTER_TABLE_COLUMNS[5]] = clusterer.predict(ordered)
+    return table
