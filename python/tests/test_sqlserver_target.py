@@ -172,9 +172,10 @@ def test_downstream_models_read_the_procedures_cluster_table_on_sql_server(compi
         for uid, sql in compiled.items()
         if '"tpcxbb_1gb"."dbo"."py_customer_clusters"' in sql and uid.startswith("model.")
     ]
-    # Every model downstream of the clusters reads them, directly or through these two.
+    # Every model downstream of the clusters reads them, directly or through these.
     assert sorted(readers) == [
         "model.customer_segmentation.cluster_email_coverage",
+        "model.customer_segmentation.customer_segments",
         "model.customer_segmentation.int_campaign_recipients_screened",
     ]
 
