@@ -8,13 +8,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SF ?= 1
 DUCKDB_PATH ?= segmentation.duckdb
+BENCH_SF ?= 1 10
+BENCH_RUNS ?= 3
 
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TPCXBB_DUCKDB_PATH := $(abspath $(DUCKDB_PATH))
 
-.PHONY: help venv data data-if-missing run build docs lint test pytest clean
+.PHONY: help venv data data-if-missing run build docs lint test pytest bench clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -52,6 +54,9 @@ pytest: venv  ## every pytest: the python package, parity and end-to-end dbt bui
 	$(BIN)/pytest
 
 test: lint pytest  ## lint and every test (what CI runs)
+
+bench: venv  ## benchmark vs the tutorial's pipeline -> docs/benchmarks.md: make bench BENCH_SF="1 10" BENCH_RUNS=3
+	$(BIN)/python -m customer_segmentation.benchmark --sf $(BENCH_SF) --runs $(BENCH_RUNS)
 
 clean:  ## remove build products (keeps .venv and the data)
 	rm -rf target logs
