@@ -13,8 +13,9 @@ touches existing customers the way a real day would.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -91,12 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", type=Path, default=Path("segmentation.duckdb"))
     parser.add_argument("--schema", default=SOURCE_SCHEMA)
     parser.add_argument("--template-date-sk", type=int, default=None)
+    parser.add_argument("--json", action="store_true", help="print what was appended as JSON")
     args = parser.parse_args(argv)
     if not args.database.exists():
         print(f"no database at {args.database}: generate it with `make data`", file=sys.stderr)
         return 1
     with duckdb.connect(str(args.database)) as con:
         day = append_day(con, args.schema, args.template_date_sk)
+    if args.json:
+        print(json.dumps(asdict(day)))
+        return 0
     print(
         f"appended date key {day.new_date_sk} (copy of {day.template_date_sk}) to "
         f"{args.database}: {day.sales_lines:,} sales lines, {day.return_lines:,} return lines"

@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,13 +36,14 @@ from pathlib import Path
 
 import duckdb
 
-from customer_segmentation.append_day import append_day
-from customer_segmentation.datagen import SOURCE_SCHEMA, SOURCE_TABLES, generate
+from customer_segmentation.append_day import AppendedDay
+from customer_segmentation.datagen import SOURCE_SCHEMA, SOURCE_TABLES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_SCORING_MODEL = "customer_segment_scores"
 NOTES_MARKER = "<!-- Notes below this line are written by hand and kept by `make bench`. -->"
 GIB = 1024**3
+GNU_TIME = "/usr/bin/time"
 
 
 @dataclass(frozen=True)
@@ -71,17 +73,27 @@ class StepResult:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
-    """Run ``cmd`` to completion; its wall time and its own peak RSS (Linux reports KiB)."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE)
-    output = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        tail = output.decode(errors="replace")[-3000:]
-        raise RuntimeError(f"{' '.join(cmd)} failed with exit code {proc.returncode}:\n{tail}")
-    return Measurement(wall_s=wall, peak_rss=usage.ru_maxrss * 1024)
+    """Run ``cmd`` to completion; its wall time and its own peak RSS.
+
+    The peak comes from GNU time (``%M``, KiB): a child's ``ru_maxrss`` also counts the
+    parent's memory it was spawned from, so the tiny ``time`` process stands in between.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".maxrss") as maxrss:
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [GNU_TIME, "-f", "%M", "-o", maxrss.name, *cmd],
+            env=env,
+            cwd=PROJECT_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            tail = proc.stdout.decode(errors="replace")[-3000:]
+            raise RuntimeError(f"{' '.join(cmd)} failed with exit code {proc.returncode}:\n{tail}")
+        peak_kib = int(Path(maxrss.name).read_text().split()[-1])
+    return Measurement(wall_s=wall, peak_rss=peak_kib * 1024)
 
 
 def run_tutorial(database: Path) -> None:
@@ -92,6 +104,18 @@ def run_tutorial(database: Path) -> None:
         features = tutorial_features(con)
     clusters = tutorial_clusters(features)
     print(f"tutorial pipeline: {len(clusters):,} customers clustered")
+
+
+def append(database: Path) -> AppendedDay:
+    """Append one day in a subprocess, so this process never holds DuckDB's memory."""
+    module = ["-m", "customer_segmentation.append_day"]
+    proc = subprocess.run(
+        [sys.executable, *module, "--database", str(database), "--json"],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return AppendedDay(**json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
 def source_counts(database: Path) -> dict[str, int]:
@@ -121,7 +145,11 @@ def benchmark_sf(sf: float, runs: int, workdir: Path, scoring_model: str) -> dic
     sources = workdir / f"{label}.duckdb"
     if not sources.exists():
         print(f"[{label}] generating sources with dsdgen (once; kept in {sources})", flush=True)
-        generate(sources, sf)
+        datagen = ["-m", "customer_segmentation.datagen", "--sf", f"{sf:g}"]
+        subprocess.run(
+            [sys.executable, *datagen, "--database", str(sources)],
+            check=True,
+        )
     work = workdir / f"{label}-work.duckdb"
     target = workdir / f"target-{label}"
     env = {
@@ -154,14 +182,12 @@ def benchmark_sf(sf: float, runs: int, workdir: Path, scoring_model: str) -> dic
         steps["a"].runs.append(measure([sys.executable, *tutorial]))
         shutil.copyfile(sources, work)
         steps["b_run"].runs.append(measure([*dbt, "run", "--full-refresh", *dbt_args], env))
-        with duckdb.connect(str(work)) as con:
-            append_day(con)
+        append(work)
         steps["c_run"].runs.append(measure([*dbt, "run", *dbt_args], env))
         shutil.copyfile(sources, work)
         steps["b"].runs.append(measure([*dbt, "build", "--full-refresh", *dbt_args], env))
         steps["b"].node_times = node_times(target)
-        with duckdb.connect(str(work)) as con:
-            appended = append_day(con)
+        appended = append(work)
         steps["c"].runs.append(measure([*dbt, "build", *dbt_args], env))
         steps["c"].node_times = node_times(target)
         if has_model(target, scoring_model):
@@ -339,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--runs must be >= 1, got {args.runs}")
     if any(not sf > 0 for sf in args.sf):
         parser.error(f"every --sf must be > 0, got {args.sf}")
+    if not Path(GNU_TIME).exists():
+        parser.error(f"{GNU_TIME} (GNU time) is needed to take each step's peak memory")
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = [benchmark_sf(sf, args.runs, args.workdir, args.scoring_model) for sf in args.sf]
     args.output.parent.mkdir(parents=True, exist_ok=True)
