@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,10 +39,18 @@ class DbtProject:
     workdir: Path
 
     def invoke(self, *args: str) -> dbtRunnerResult:
+        # The profile reads the database path from the environment at every invocation, so a
+        # session-scoped project must set it too, not rely on whichever test set it last.
+        previous = os.environ.get("TPCXBB_DUCKDB_PATH")
+        os.environ["TPCXBB_DUCKDB_PATH"] = str(self.database)
         try:
             return self._invoke(*args)
         finally:
             release_duckdb_file()
+            if previous is None:
+                del os.environ["TPCXBB_DUCKDB_PATH"]
+            else:
+                os.environ["TPCXBB_DUCKDB_PATH"] = previous
 
     def _invoke(self, *args: str) -> dbtRunnerResult:
         return dbtRunner().invoke(

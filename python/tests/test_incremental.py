@@ -26,13 +26,12 @@ def table(project: DbtProject, name: str) -> pd.DataFrame:
     return project.query(f"select * from main.{name} order by {key}")
 
 
-def incremental_and_full_refresh(project: DbtProject, monkeypatch, tmp_path):
+def incremental_and_full_refresh(project: DbtProject, tmp_path):
     """Run incrementally on ``project``; full-refresh a copy of the same sources; both."""
     rebuilt = DbtProject(database=tmp_path / "rebuilt.duckdb", workdir=tmp_path / "rebuilt")
     shutil.copyfile(project.database, rebuilt.database)
     result = project.invoke("run")
     assert result.success, result.exception
-    monkeypatch.setenv("TPCXBB_DUCKDB_PATH", str(rebuilt.database))
     result = rebuilt.invoke("run", "--full-refresh")
     assert result.success, result.exception
     return project, rebuilt
@@ -43,9 +42,7 @@ def assert_same_rows(incremental: DbtProject, rebuilt: DbtProject) -> None:
         pd.testing.assert_frame_equal(table(incremental, name), table(rebuilt, name))
 
 
-def test_appended_day_built_incrementally_equals_a_full_rebuild(
-    make_project, monkeypatch, tmp_path
-):
+def test_appended_day_built_incrementally_equals_a_full_rebuild(make_project, tmp_path):
     project = make_project()
     assert project.invoke("run").success
     before = table(project, "int_customer_orders")
@@ -53,7 +50,7 @@ def test_appended_day_built_incrementally_equals_a_full_rebuild(
         day = append_day(con)
     assert day.sales_lines > 0
     assert day.return_lines > 0
-    incremental, rebuilt = incremental_and_full_refresh(project, monkeypatch, tmp_path)
+    incremental, rebuilt = incremental_and_full_refresh(project, tmp_path)
     assert_same_rows(incremental, rebuilt)
     after = table(incremental, "int_customer_orders")
     changed = before.merge(after, on="customer_sk", suffixes=("_before", "_after")).query(
@@ -62,9 +59,7 @@ def test_appended_day_built_incrementally_equals_a_full_rebuild(
     assert len(changed) > 0, "the appended day changed no customer's orders"
 
 
-def test_sales_and_returns_without_a_date_reach_the_incremental_features(
-    make_project, monkeypatch, tmp_path
-):
+def test_sales_and_returns_without_a_date_reach_the_incremental_features(make_project, tmp_path):
     project = make_project()
     assert project.invoke("run").success
     with duckdb.connect(str(project.database)) as con:
@@ -99,7 +94,7 @@ def test_sales_and_returns_without_a_date_reach_the_incremental_features(
         )
     before_orders = table(project, "int_customer_orders").set_index("customer_sk")
     before_returns = table(project, "int_customer_returns").set_index("customer_sk")
-    incremental, rebuilt = incremental_and_full_refresh(project, monkeypatch, tmp_path)
+    incremental, rebuilt = incremental_and_full_refresh(project, tmp_path)
     assert_same_rows(incremental, rebuilt)
     orders = table(incremental, "int_customer_orders").set_index("customer_sk")
     returns = table(incremental, "int_customer_returns").set_index("customer_sk")
