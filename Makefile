@@ -8,13 +8,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SF ?= 1
 DUCKDB_PATH ?= segmentation.duckdb
+BENCH_SF ?= 1 10
+BENCH_RUNS ?= 3
 
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TPCXBB_DUCKDB_PATH := $(abspath $(DUCKDB_PATH))
 
-.PHONY: help venv data data-if-missing run build docs plots lint test pytest clean
+.PHONY: help venv data data-if-missing run build docs plots lint test pytest bench clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -79,6 +81,9 @@ sqlserver-build: sqlserver-check  ## SQL Server: dbt build (after sqlserver-depl
 
 golden: venv  ## rewrite python/tests/golden/ from the generated procedure; review the diff
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q python/tests/test_sqlserver_target.py -k golden
+
+bench: venv  ## benchmark vs the tutorial's pipeline -> docs/benchmarks.md: make bench BENCH_SF="1 10" BENCH_RUNS=3
+	$(BIN)/python -m customer_segmentation.benchmark --sf $(BENCH_SF) --runs $(BENCH_RUNS)
 
 clean:  ## remove build products (keeps .venv and the data)
 	rm -rf target logs

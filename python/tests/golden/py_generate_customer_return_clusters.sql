@@ -302,7 +302,9 @@ customer_orders as (
         customer_sk,
         count(distinct ticket_number) as orders_count,
         count(item_sk) as orders_items,
-        sum(net_paid) as orders_money
+        sum(net_paid) as orders_money,
+        -- The incremental model''s watermark: new sales come on higher ticket numbers.
+        max(ticket_number) as last_ticket_number
     from store_sales
     where customer_sk is not null
     group by customer_sk
