@@ -30,7 +30,7 @@ def incremental_and_full_refresh(project: DbtProject, tmp_path):
     """Run incrementally on ``project``; full-refresh a copy of the same sources; both."""
     rebuilt = DbtProject(database=tmp_path / "rebuilt.duckdb", workdir=tmp_path / "rebuilt")
     shutil.copyfile(project.database, rebuilt.database)
-    result = project.invoke("run")
+    result = project.invoke("build")
     assert result.success, result.exception
     result = rebuilt.invoke("run", "--full-refresh")
     assert result.success, result.exception
@@ -44,7 +44,7 @@ def assert_same_rows(incremental: DbtProject, rebuilt: DbtProject) -> None:
 
 def test_appended_day_built_incrementally_equals_a_full_rebuild(make_project, tmp_path):
     project = make_project()
-    assert project.invoke("run").success
+    assert project.invoke("build").success
     before = table(project, "int_customer_orders")
     with duckdb.connect(str(project.database)) as con:
         day = append_day(con)
@@ -61,7 +61,7 @@ def test_appended_day_built_incrementally_equals_a_full_rebuild(make_project, tm
 
 def test_sales_and_returns_without_a_date_reach_the_incremental_features(make_project, tmp_path):
     project = make_project()
-    assert project.invoke("run").success
+    assert project.invoke("build").success
     with duckdb.connect(str(project.database)) as con:
         buyer, returner, ticket, item = con.execute(
             """
