@@ -35,6 +35,7 @@ from pydantic import (
     Tag,
     create_model,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from customer_segmentation.clustering import FEATURE_COLUMNS, CustomerReturnClusterer
 
@@ -102,7 +103,7 @@ class CustomerRow(BaseModel):
     """A known customer, looked up in the feature table."""
 
     model_config = ConfigDict(extra="forbid")
-    customer: Annotated[int, BeforeValidator(_no_text_or_bool), Field(ge=0)]
+    customer: Annotated[int, Field(ge=0), BeforeValidator(_no_text_or_bool)]
 
 
 # A row is either the four features or a customer key; the keys say which, so errors name
@@ -227,6 +228,17 @@ def create_app(
         return JSONResponse(
             status_code=422,
             content={"detail": message, "errors": jsonable_errors(errors)},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI answers a body it cannot decode with 400; to clients that is bad input too.
+        if exc.status_code == status.HTTP_400_BAD_REQUEST:
+            return JSONResponse(status_code=422, content={"detail": f"body: {exc.detail}"})
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": exc.detail},
+            headers=getattr(exc, "headers", None),
         )
 
     @app.get("/health", response_model=Health, responses={503: {"model": Health}})

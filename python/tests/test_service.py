@@ -156,3 +156,11 @@ def test_openapi_and_interactive_docs_are_served(client):
 def test_service_refuses_to_start_without_a_key(registry):
     with pytest.raises(ValueError, match="SEGMENTS_API_KEY"):
         create_app(registry.load, registry.current_run, "")
+
+
+def test_body_that_is_not_utf8_is_422(client):
+    response = client.post(
+        "/score", content=b"\xff\xfe{", headers=AUTH | {"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("body")
