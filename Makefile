@@ -14,7 +14,7 @@ export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TPCXBB_DUCKDB_PATH := $(abspath $(DUCKDB_PATH))
 
-.PHONY: help venv data data-if-missing run build docs lint test pytest clean
+.PHONY: help venv data data-if-missing run build docs lint test pytest clean serve bench-service
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -53,6 +53,12 @@ pytest: venv  ## every pytest: the python package, parity and end-to-end dbt bui
 	$(BIN)/pytest
 
 test: lint pytest  ## lint and every test (what CI runs)
+
+serve: venv  ## scoring endpoint on 127.0.0.1:8000 (needs SEGMENTS_API_KEY and a built model)
+	SEGMENTS_DUCKDB_PATH=$${SEGMENTS_DUCKDB_PATH:-$(DUCKDB_PATH)} $(BIN)/python -m customer_segmentation.service --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+bench-service: venv  ## bounded loopback load on the endpoint -> docs/service_benchmark.md
+	$(BIN)/python -m customer_segmentation.service_bench --database $(DUCKDB_PATH) --output docs/service_benchmark.md
 
 clean:  ## remove build products (keeps .venv and the data)
 	rm -rf target logs
