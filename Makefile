@@ -16,7 +16,7 @@ export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TPCXBB_DUCKDB_PATH := $(abspath $(DUCKDB_PATH))
 
-.PHONY: help venv data data-if-missing run build docs plots lint test pytest bench clean
+.PHONY: help venv data data-if-missing run build docs plots lint test pytest bench clean serve bench-service
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -84,6 +84,12 @@ golden: venv  ## rewrite python/tests/golden/ from the generated procedure; revi
 
 bench: venv  ## benchmark vs the tutorial's pipeline -> docs/benchmarks.md: make bench BENCH_SF="1 10" BENCH_RUNS=3
 	$(BIN)/python -m customer_segmentation.benchmark --sf $(BENCH_SF) --runs $(BENCH_RUNS)
+
+serve: venv  ## scoring endpoint on 127.0.0.1:8000 (needs SEGMENTS_API_KEY and a built model)
+	SEGMENTS_DUCKDB_PATH=$${SEGMENTS_DUCKDB_PATH:-$(DUCKDB_PATH)} $(BIN)/python -m customer_segmentation.service --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+bench-service: venv  ## bounded loopback load on the endpoint -> docs/service_benchmark.md
+	$(BIN)/python -m customer_segmentation.service_bench --database $(DUCKDB_PATH) --output docs/service_benchmark.md
 
 clean:  ## remove build products (keeps .venv and the data)
 	rm -rf target logs

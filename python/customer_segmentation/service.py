@@ -1,0 +1,355 @@
+"""Real-time scoring endpoint for the registered segment model.
+
+    SEGMENTS_API_KEY=... python -m customer_segmentation.service      # or: make serve
+
+FastAPI on uvicorn, loopback by default. The model (centroids, scaler, segment names) and the
+feature rows of known customers are read from the registry in the DuckDB file, opened read-only
+and closed again at once (DuckDB lets no writer in while any process holds the file open), and
+re-read when the registry's current run changes, so a new training run is served without a
+restart. Scoring is the clustering core's `predict`, the code the dbt Python model uses.
+"""
+
+import argparse
+import math
+import os
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    create_model,
+)
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from customer_segmentation.clustering import FEATURE_COLUMNS, CustomerReturnClusterer
+
+API_KEY_ENV = "SEGMENTS_API_KEY"
+DATABASE_ENV = "SEGMENTS_DUCKDB_PATH"
+MAX_BATCH_ENV = "SEGMENTS_MAX_BATCH"
+DEFAULT_MAX_BATCH = 10_000
+# How often the registry is checked for a newer model, in seconds.
+RELOAD_INTERVAL_ENV = "SEGMENTS_RELOAD_SECONDS"
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """Everything scoring needs, read from the registry at one moment."""
+
+    run_id: str
+    clusterer: CustomerReturnClusterer
+    segment_names: dict[int, str]
+    # Feature rows of the known customers, indexed by customer key.
+    customer_features: pd.DataFrame = field(repr=False)
+
+    def score(self, features: pd.DataFrame) -> list[dict[str, Any]]:
+        distances = self.clusterer.distances(features)
+        segments = self.clusterer.predict(features)
+        return [
+            {
+                "segment_id": int(segment),
+                "segment_name": self.segment_names.get(int(segment), f"segment {int(segment)}"),
+                "distances": {str(k): float(d) for k, d in enumerate(row)},
+                "run_id": self.run_id,
+            }
+            for segment, row in zip(segments, distances, strict=True)
+        ]
+
+
+ModelLoader = Callable[[], ScoringModel]
+# Real ratios are small and frequency is a count of tickets; the upper bound keeps squared
+# distances finite (a feature near 1e308 would overflow to infinity).
+MAX_FEATURE_VALUE = 1e9
+NonNegative = Annotated[float, Field(strict=True, ge=0, le=MAX_FEATURE_VALUE, allow_inf_nan=False)]
+
+
+def _no_text_or_bool(value: object) -> object:
+    """A customer key is a JSON number (1 or 1.0), never "1" or true."""
+    if isinstance(value, str | bool):
+        raise ValueError("customer must be a JSON integer")
+    return value
+
+
+def _row_kind(value: object) -> str:
+    return "by_customer" if isinstance(value, dict) and "customer" in value else "by_features"
+
+
+class FeatureRow(BaseModel):
+    """One customer's features, as the tutorial defines them."""
+
+    model_config = ConfigDict(extra="forbid")
+    orderRatio: NonNegative
+    itemsRatio: NonNegative
+    monetaryRatio: NonNegative
+    frequency: NonNegative
+
+
+class CustomerRow(BaseModel):
+    """A known customer, looked up in the feature table."""
+
+    model_config = ConfigDict(extra="forbid")
+    customer: Annotated[int, Field(ge=0), BeforeValidator(_no_text_or_bool)]
+
+
+# A row is either the four features or a customer key; the keys say which, so errors name
+# the fields of the kind of row that was meant.
+ScoreRow = Annotated[
+    Annotated[FeatureRow, Tag("by_features")] | Annotated[CustomerRow, Tag("by_customer")],
+    Discriminator(_row_kind),
+]
+UNION_TAGS = {"by_features", "by_customer"}
+
+
+def score_request_model(max_batch: int) -> type[BaseModel]:
+    """Azure ML's request shape, `{"data": [row, ...]}`, with the batch limit in the schema."""
+    return create_model(
+        "ScoreRequest",
+        __config__=ConfigDict(extra="forbid"),
+        data=(list[ScoreRow], Field(min_length=1, max_length=max_batch)),
+    )
+
+
+class SegmentScore(BaseModel):
+    segment_id: int
+    segment_name: str
+    distances: dict[str, float] = Field(description="distance to each segment's centroid")
+    run_id: str
+    customer: int | None = None
+
+
+class ScoreResponse(BaseModel):
+    run_id: str
+    results: list[SegmentScore]
+
+
+class ErrorBody(BaseModel):
+    """Every error: one readable line naming the problem, and pydantic's list for 422s."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class Health(BaseModel):
+    status: str
+    model_loaded: bool
+    run_id: str | None
+    error: str | None = None
+
+
+class ModelHolder:
+    """The model being served; reloaded when the loader reports a new run, at most so often."""
+
+    def __init__(self, loader: ModelLoader, current_run: Callable[[], str | None], every: float):
+        self._loader = loader
+        self._current_run = current_run
+        self._every = every
+        self._lock = threading.Lock()
+        self._checked = -math.inf
+        self.model: ScoringModel | None = None
+        self.error: str | None = None
+
+    def get(self) -> ScoringModel | None:
+        now = time.monotonic()
+        if now - self._checked >= self._every and self._lock.acquire(blocking=False):
+            try:
+                self._checked = now
+                self._refresh()
+            finally:
+                self._lock.release()
+        return self.model
+
+    def _refresh(self) -> None:
+        try:
+            run_id = self._current_run()
+            if self.model is None or run_id != self.model.run_id:
+                self.model = self._loader()
+            self.error = None
+        except Exception as exc:  # keep serving the model we have; report why in /health
+            self.error = f"{type(exc).__name__}: {exc}"
+
+
+def create_app(
+    loader: ModelLoader,
+    current_run: Callable[[], str | None],
+    api_key: str,
+    max_batch: int = DEFAULT_MAX_BATCH,
+    reload_seconds: float = 5.0,
+) -> FastAPI:
+    """The scoring service around a model loader; the loader is the only I/O."""
+    if not api_key:
+        raise ValueError(f"an API key is required: set {API_KEY_ENV}")
+    holder = ModelHolder(loader, current_run, reload_seconds)
+    ScoreRequest = score_request_model(max_batch)  # noqa: N806 (a class)
+    app = FastAPI(
+        title="Customer segment scoring",
+        version="1.0.0",
+        description=(
+            "Scores customers against the current k-means segment model of the registry. "
+            "Send `Authorization: Bearer <key>`."
+        ),
+    )
+    bearer = HTTPBearer(auto_error=False, description=f"the key in {API_KEY_ENV}")
+
+    def require_key(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> None:
+        given = credentials.credentials if credentials else ""
+        if not secrets.compare_digest(given.encode(), api_key.encode()):
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail="missing or wrong API key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Name the field in one readable line besides FastAPI's structured list.
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = ".".join(
+            str(p) for p in first.get("loc", ()) if p != "body" and p not in UNION_TAGS
+        )
+        message = f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg")
+        return JSONResponse(
+            status_code=422,
+            content={"detail": message, "errors": jsonable_errors(errors)},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI answers a body it cannot decode with 400; to clients that is bad input too.
+        if exc.status_code == status.HTTP_400_BAD_REQUEST:
+            return JSONResponse(status_code=422, content={"detail": f"body: {exc.detail}"})
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"detail": exc.detail},
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.get("/health", response_model=Health, responses={503: {"model": Health}})
+    def health() -> JSONResponse:
+        """Liveness and readiness: 200 with the run id when a model is loaded, else 503."""
+        model = holder.get()
+        body = Health(
+            status="ok" if model else "unavailable",
+            model_loaded=model is not None,
+            run_id=model.run_id if model else None,
+            error=holder.error,
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if model else 503)
+
+    @app.post(
+        "/score",
+        response_model=ScoreResponse,
+        dependencies=[Depends(require_key)],
+        responses={
+            401: {"model": ErrorBody, "description": "missing or wrong API key"},
+            404: {"model": ErrorBody, "description": "a customer key that is not in the features"},
+            422: {"model": ErrorBody, "description": "the request names the bad field"},
+            503: {"model": ErrorBody, "description": "no model loaded yet"},
+        },
+    )
+    def score(request: ScoreRequest) -> ScoreResponse:
+        """Segment of every row: four features, or a known customer's key."""
+        if len(request.data) > max_batch:
+            raise HTTPException(
+                422, detail=f"data: at most {max_batch} rows, got {len(request.data)}"
+            )
+        model = holder.get()
+        if model is None:
+            raise HTTPException(503, detail=f"no model loaded: {holder.error}")
+        features, customers = rows_to_features(request.data, model)
+        results = model.score(features)
+        for result, customer in zip(results, customers, strict=True):
+            result["customer"] = customer
+        return ScoreResponse(run_id=model.run_id, results=[SegmentScore(**r) for r in results])
+
+    return app
+
+
+def rows_to_features(
+    rows: list[FeatureRow | CustomerRow], model: ScoringModel
+) -> tuple[pd.DataFrame, list[int | None]]:
+    """The feature matrix of a request; customer rows are looked up, unknown ones named."""
+    records, customers = [], []
+    for i, row in enumerate(rows):
+        if isinstance(row, CustomerRow):
+            if row.customer not in model.customer_features.index:
+                raise HTTPException(
+                    404, detail=f"data.{i}.customer: unknown customer {row.customer}"
+                )
+            records.append(model.customer_features.loc[row.customer, list(FEATURE_COLUMNS)])
+            customers.append(row.customer)
+        else:
+            records.append(pd.Series(row.model_dump()))
+            customers.append(None)
+    frame = pd.DataFrame(records, columns=list(FEATURE_COLUMNS)).astype(float)
+    return frame.reset_index(drop=True), customers
+
+
+def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic errors without the non-JSON parts (exceptions in ctx, NaN inputs)."""
+    out = []
+    for error in errors:
+        item = {k: error[k] for k in ("type", "loc", "msg") if k in error}
+        out.append(item)
+    return out
+
+
+def settings_from_env() -> tuple[str, Path, int, float]:
+    """API key, database, batch limit and reload interval from the environment."""
+    api_key = os.environ.get(API_KEY_ENV, "")
+    if not api_key:
+        raise SystemExit(f"set {API_KEY_ENV} to the key clients must send (Bearer token)")
+    database = Path(os.environ.get(DATABASE_ENV, "segmentation.duckdb"))
+    try:
+        max_batch = int(os.environ.get(MAX_BATCH_ENV, DEFAULT_MAX_BATCH))
+        reload_seconds = float(os.environ.get(RELOAD_INTERVAL_ENV, "5"))
+    except ValueError as exc:
+        raise SystemExit(f"{MAX_BATCH_ENV} / {RELOAD_INTERVAL_ENV}: {exc}") from exc
+    if max_batch < 1:
+        raise SystemExit(f"{MAX_BATCH_ENV} must be >= 1, got {max_batch}")
+    return api_key, database, max_batch, reload_seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    from customer_segmentation.registry_reader import current_run_id, load_scoring_model
+
+    parser = argparse.ArgumentParser(description="Serve segment scoring over HTTP.")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback unless told otherwise")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    api_key, database, max_batch, reload_seconds = settings_from_env()
+    if not database.exists():
+        print(f"{database} does not exist: run `make run` first", file=sys.stderr)
+        return 2
+    app = create_app(
+        loader=lambda: load_scoring_model(database),
+        current_run=lambda: current_run_id(database),
+        api_key=api_key,
+        max_batch=max_batch,
+        reload_seconds=reload_seconds,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
