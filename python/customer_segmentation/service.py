@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -286,20 +287,24 @@ def rows_to_features(
     rows: list[FeatureRow | CustomerRow], model: ScoringModel
 ) -> tuple[pd.DataFrame, list[int | None]]:
     """The feature matrix of a request; customer rows are looked up, unknown ones named."""
-    records, customers = [], []
+    known = model.customer_features
+    matrix = np.empty((len(rows), len(FEATURE_COLUMNS)))
+    customers: list[int | None] = []
     for i, row in enumerate(rows):
         if isinstance(row, CustomerRow):
-            if row.customer not in model.customer_features.index:
+            if row.customer not in known.index:
                 raise HTTPException(
                     404, detail=f"data.{i}.customer: unknown customer {row.customer}"
                 )
-            records.append(model.customer_features.loc[row.customer, list(FEATURE_COLUMNS)])
             customers.append(row.customer)
         else:
-            records.append(pd.Series(row.model_dump()))
+            matrix[i] = (row.orderRatio, row.itemsRatio, row.monetaryRatio, row.frequency)
             customers.append(None)
-    frame = pd.DataFrame(records, columns=list(FEATURE_COLUMNS)).astype(float)
-    return frame.reset_index(drop=True), customers
+    looked_up = [i for i, c in enumerate(customers) if c is not None]
+    if looked_up:
+        keys = [customers[i] for i in looked_up]
+        matrix[looked_up] = known.loc[keys, list(FEATURE_COLUMNS)].to_numpy(dtype=float)
+    return pd.DataFrame(matrix, columns=list(FEATURE_COLUMNS)), customers
 
 
 def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
