@@ -65,7 +65,11 @@ class ScoringModel:
             {
                 "segment_id": int(segment),
                 "segment_name": self.segment_names.get(int(segment), f"segment {int(segment)}"),
-                "distances": {str(k): float(d) for k, d in enumerate(row)},
+                # Keyed by segment id: after a retrain ids need not be 0..k-1.
+                "distances": {
+                    str(int(segment_id)): float(d)
+                    for segment_id, d in zip(self.clusterer.segment_ids_, row)  # noqa: B905
+                },
                 "run_id": self.run_id,
             }
             for segment, row in zip(segments, distances, strict=True)
@@ -128,7 +132,7 @@ def score_request_model(max_batch: int) -> type[BaseModel]:
 class SegmentScore(BaseModel):
     segment_id: int
     segment_name: str
-    distances: dict[str, float] = Field(description="distance to each segment's centroid")
+    distances: dict[str, float] = Field(description="distance to each segment's centroid, by id")
     run_id: str
     customer: int | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -164,3 +165,12 @@ def test_body_that_is_not_utf8_is_422(client):
     )
     assert response.status_code == 422
     assert response.json()["detail"].startswith("body")
+
+
+def test_distances_are_keyed_by_segment_id_after_a_retrain_renumbered_them(registry):
+    registry.model.clusterer.relabel(np.array([7, 3, 5]))
+    app = create_app(registry.load, registry.current_run, KEY, reload_seconds=0)
+    result = TestClient(app).post("/score", json={"data": [row()]}, headers=AUTH).json()
+    first = result["results"][0]
+    assert set(first["distances"]) == {"3", "5", "7"}
+    assert min(first["distances"], key=first["distances"].get) == str(first["segment_id"])
