@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['snapshot_date', 'campaign_name'],
+        unique_key='snapshot_id',
         full_refresh=false,
         grants=campaign_list_grants(),
     )
@@ -11,7 +11,9 @@
 -- the holdout, stamped with the clustering it came from, so "who received campaign X" has an
 -- answer after the next retrain. A second build on the same day replaces that day's snapshot
 -- of the campaign (delete+insert on the day and campaign) instead of adding to it;
--- full_refresh=false keeps --full-refresh from wiping the history.
+-- full_refresh=false keeps --full-refresh from wiping the history. The key is one column:
+-- with two, dbt's delete+insert joins every stored row of the day to every new one (90,000 x
+-- 90,000 at sf=1, 87 s measured); one column becomes an `in (select ...)` semi-join.
 with
 
 send_list as (
@@ -50,6 +52,21 @@ stamped as (
         c_email_address,
         list_name
     from published
+),
+
+keyed as (
+    select
+        {{ dbt.concat([
+            "cast(snapshot_date as " ~ dbt.type_string() ~ ")", "'/'", "campaign_name"
+        ]) }} as snapshot_id,
+        snapshot_date,
+        model_stamp,
+        campaign_name,
+        cluster,
+        c_customer_sk,
+        c_email_address,
+        list_name
+    from stamped
 )
 
-select * from stamped
+select * from keyed
