@@ -42,10 +42,11 @@ run: data-if-missing  ## generate data if missing, dbt build on DuckDB, list the
 build: venv  ## dbt build only (data must exist)
 	$(BIN)/python -m customer_segmentation.build --database $(DUCKDB_PATH) build
 
-docs: venv  ## dbt docs generate (target/index.html)
-	$(BIN)/dbt docs generate
+docs: venv  ## dbt docs generate (target/index.html), on-demand models included
+	$(BIN)/dbt docs generate --select 'fqn:*'
 
-plots: venv  ## PNGs of the elbow curve and segment profiles into docs/ (after make run)
+plots: venv  ## build the k-selection sweep, then PNGs of the elbow and profiles into docs/ (after make run)
+	$(BIN)/python -m customer_segmentation.build --database $(DUCKDB_PATH) build --selector on_demand
 	$(BIN)/python -m customer_segmentation.plots --database $(DUCKDB_PATH) --out docs
 
 lint: venv  ## ruff + sqlfluff (models, macros, analyses)

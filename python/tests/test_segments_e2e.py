@@ -145,6 +145,16 @@ def test_a_build_records_a_run_with_its_invocation_and_metrics(built_project):
     assert k["silhouette"][1:].notna().all()
 
 
+def test_the_nightly_default_leaves_the_k_selection_sweep_to_make_plots(built_project):
+    nightly = built_project.invoke("ls", "--resource-type", "model", "--output", "name")
+    on_demand = built_project.invoke("ls", "--selector", "on_demand", "--output", "name")
+    assert nightly.success and on_demand.success
+    assert "segment_model_registry" in nightly.result
+    assert "segment_k_selection" not in nightly.result
+    assert "segment_k_selection" in on_demand.result
+    assert "segment_model_registry" not in on_demand.result
+
+
 def test_retraining_on_shuffled_input_with_another_seed_keeps_every_segments_id(make_project):
     project = make_project()
     assert project.invoke("seed").success

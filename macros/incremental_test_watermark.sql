@@ -1,0 +1,38 @@
+{#- The highest `watermark_column` of the model `watermark_model` as a SQL literal, when a
+    test may check only the rows above it: in `dbt build` without --full-refresh, once the
+    model's table exists and holds rows. none (check every row) otherwise: `dbt test`, which
+    runs after a `dbt run` has already consumed the new rows, a full refresh, a first build,
+    and compiles that may not query the database. Read at run time, not through ref(): a
+    ref would make the source test wait for the model it is meant to guard. -#}
+{%- macro incremental_test_watermark(watermark_model, watermark_column) -%}
+    {%- if not execute or not flags.INTROSPECT -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if flags.WHICH != 'build' or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set nodes = graph.nodes.values()
+        | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', watermark_model)
+        | list -%}
+    {%- if nodes | length != 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental_test_watermark: no model named '" ~ watermark_model ~ "'"
+        ) }}
+    {%- endif -%}
+    {%- set node = nodes[0] -%}
+    {%- set relation = adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias
+    ) -%}
+    {%- if relation is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set result = run_query(
+        'select max(' ~ watermark_column ~ ') from ' ~ relation
+    ) -%}
+    {%- set value = result.columns[0].values()[0] -%}
+    {%- if value is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro -%}
