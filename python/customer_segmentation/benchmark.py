@@ -344,8 +344,7 @@ def render(results: list[dict], runs: int, info: dict[str, str], notes: str) -> 
         "",
         "## Ratios and targets",
         "",
-        "Net of (f): each dbt step minus dbt's fixed cost (f), what the project's own work "
-        "takes.",
+        "Net of (f): each dbt step minus dbt's fixed cost (f), what the project's own work takes.",
         "",
         "| sf | (b)/(a) | target <= 1.5 | (c)/(b) | target <= 0.2 | peak of all steps "
         "| target < 4 GiB | (b-f)/(a) | (c-f)/(b-f) | (b')/(a) | (c')/(b') |",
