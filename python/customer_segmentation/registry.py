@@ -2,11 +2,15 @@
 
 A run is stored long, one row per (segment, feature), so SQL can score customers against any
 run and BI can plot centroids without parsing JSON; the run's parameters and metrics repeat on
-each of its rows. The dbt model `segment_model_registry` appends these rows; no I/O here.
+each of its rows. The dbt model `segment_model_registry` appends these rows when
+`training_decision` says a build should train, and keeps the current run otherwise; no I/O here.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -33,6 +37,7 @@ REGISTRY_DTYPES: dict[str, str] = {
     "trained_at": "datetime64[us]",
     "invocation_id": "string",
     "previous_run_id": "Int64",
+    "train_reason": "string",
     "n_clusters": "int32",
     "random_state": "int32",
     "n_init": "int32",
@@ -142,9 +147,11 @@ def train_run(
     silhouette_seed: int = DEFAULT_SILHOUETTE_SEED,
     outlier_quantile: float = DEFAULT_OUTLIER_QUANTILE,
     features: tuple[str, ...] = FEATURE_COLUMNS,
+    train_reason: str | None = None,
 ) -> tuple[CustomerReturnClusterer, pd.DataFrame]:
     """Fit a model, give its segments the ids of the previous run's nearest centroids (or the
-    fitted labels on the first run), measure it, and return it with its registry rows."""
+    fitted labels on the first run), measure it, and return it with its registry rows;
+    ``train_reason`` (see `training_decision`) is recorded on them."""
     clusterer = CustomerReturnClusterer(params, features).fit(data)
     previous_run_id: int | None = None
     shift = np.full(params.n_clusters, np.nan)
@@ -188,6 +195,7 @@ def train_run(
                     "trained_at": trained_at,
                     "invocation_id": None,
                     "previous_run_id": previous_run_id,
+                    "train_reason": train_reason,
                     "n_clusters": params.n_clusters,
                     "random_state": params.random_state,
                     "n_init": params.n_init,
@@ -216,6 +224,121 @@ def train_run(
                 }
             )
     return clusterer, pd.DataFrame(rows).astype(REGISTRY_DTYPES)
+
+
+def _var_boolean(name: str, value: object) -> bool:
+    """A dbt var that must be true or false (YAML's booleans, or their text)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise ValueError(f"var {name}={value!r} is not allowed: use true or false")
+
+
+def _var_non_negative(name: str, value: object, example: str) -> float:
+    """A dbt var that must be a number >= 0 (dbt may hand it over as text)."""
+    is_text = isinstance(value, str) and re.fullmatch(r"\d+(\.\d*)?|\.\d+", value.strip())
+    is_number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    number = float(value) if is_text or is_number else math.nan
+    if not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"var {name}={value!r} is not allowed: use a number >= 0, {example}")
+    return number
+
+
+@dataclass(frozen=True)
+class RetrainPolicy:
+    """When an unpinned build trains a new run instead of keeping the current one: the vars
+    `retrain`, `retrain_after_days` and `max_fit_drift`, validated."""
+
+    # Train on this build whatever the current run (var `retrain`).
+    retrain: bool = False
+    # Train when the current run is at least this many days old; 0 trains on every build.
+    retrain_after_days: float = 7.0
+    # Train when today's mean squared distance to the nearest centroid exceeds the run's own
+    # by more than this share (0.1 = +10 %).
+    max_fit_drift: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "retrain", _var_boolean("retrain", self.retrain))
+        object.__setattr__(
+            self,
+            "retrain_after_days",
+            _var_non_negative(
+                "retrain_after_days", self.retrain_after_days, "e.g. 7 (0 = every build)"
+            ),
+        )
+        object.__setattr__(
+            self,
+            "max_fit_drift",
+            _var_non_negative("max_fit_drift", self.max_fit_drift, "e.g. 0.1 (= +10 %)"),
+        )
+
+
+def fit_drift(run_rows: pd.DataFrame, data: pd.DataFrame) -> float:
+    """How much worse the run fits ``data`` than its training customers: the mean squared
+    distance of ``data``'s rows to their nearest centroid, relative to the run's own
+    inertia / training_rows (both in k-means space), minus 1. 0.1 = 10 % farther."""
+    clusterer = clusterer_from_rows(run_rows)
+    today = float(clusterer.squared_distances(data).min(axis=1).mean())
+    first = run_rows.iloc[0]
+    trained = float(first["inertia"]) / int(first["training_rows"])
+    if trained == 0:
+        return 0.0 if today == 0 else math.inf
+    return today / trained - 1
+
+
+def _changed_params(run_rows: pd.DataFrame, params: KMeansParams) -> list[str]:
+    """The k-means settings (by var name) in which ``params`` differ from the run's."""
+    first = run_rows.iloc[0]
+    stored = {
+        "n_clusters": (int(first["n_clusters"]), params.n_clusters),
+        "random_state": (int(first["random_state"]), params.random_state),
+        "n_init": (int(first["n_init"]), params.n_init),
+        "scale_features": (bool(first["scaled"]), params.scale),
+    }
+    return [
+        f"{name} {str(old).lower()} -> {str(new).lower()}"
+        for name, (old, new) in stored.items()
+        if old != new
+    ]
+
+
+def training_decision(
+    current_rows: pd.DataFrame | None,
+    params: KMeansParams,
+    data: pd.DataFrame,
+    now: datetime,
+    policy: RetrainPolicy,
+    full_refresh: bool = False,
+) -> tuple[bool, str]:
+    """Whether an unpinned build trains a new run or keeps ``current_rows`` (the current
+    run), and why. Trains when there is no run, on `--full-refresh`, when `retrain` is set,
+    when the k-means settings changed, when the run is `retrain_after_days` old (``now`` and
+    `trained_at` both naive UTC), or when the run fits today's customers ``data`` worse than
+    its own training customers by more than `max_fit_drift`. The first reason found wins."""
+    if current_rows is None or current_rows.empty:
+        return True, "no model yet"
+    if full_refresh:
+        return True, "full refresh"
+    if policy.retrain:
+        return True, "retrain requested"
+    changed = _changed_params(current_rows, params)
+    if changed:
+        return True, "parameters changed: " + ", ".join(changed)
+    age = (pd.Timestamp(now) - pd.Timestamp(current_rows["trained_at"].iloc[0])) / pd.Timedelta(
+        days=1
+    )
+    if age >= policy.retrain_after_days:
+        return True, (
+            f"model is {age:.1f} days old (retrain_after_days={policy.retrain_after_days:g})"
+        )
+    drift = fit_drift(current_rows, data)
+    if drift > policy.max_fit_drift:
+        return True, f"fit drifted {drift * 100:+.1f} % (max_fit_drift={policy.max_fit_drift:g})"
+    run_id = int(current_rows["run_id"].iloc[0])
+    return False, f"kept run {run_id}: {age:.1f} days old, fit drifted {drift * 100:+.1f} %"
 
 
 def transitions(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -15,12 +16,15 @@ from customer_segmentation.clustering import (
 )
 from customer_segmentation.metrics import davies_bouldin, k_selection, silhouette
 from customer_segmentation.registry import (
+    RetrainPolicy,
     clusterer_from_rows,
     empty_registry,
+    fit_drift,
     parse_run_id,
     score_customers,
     select_run,
     train_run,
+    training_decision,
     transitions,
 )
 
@@ -195,3 +199,163 @@ def test_transitions_of_an_unchanged_model_keep_everyone_in_place():
     moves = transitions(first, second, data)
     assert (moves["from_segment_id"] == moves["to_segment_id"]).all()
     assert moves["customers"].sum() == len(data)
+
+
+# When a build retrains: `training_decision` (the registry model appends a run only on True).
+
+DEFAULTS = RetrainPolicy()
+A_DAY_LATER = WHEN + timedelta(days=1)
+
+
+def trained(data: pd.DataFrame | None = None, params: KMeansParams | None = None) -> pd.DataFrame:
+    """The registry rows of run 1, trained at WHEN on ``data`` (default: blobs())."""
+    return train_run(blobs() if data is None else data, params or KMeansParams(), None, 1, WHEN)[1]
+
+
+def test_a_registry_without_a_run_trains_the_first_model():
+    assert training_decision(None, KMeansParams(), blobs(), WHEN, DEFAULTS) == (
+        True,
+        "no model yet",
+    )
+    assert training_decision(empty_registry(), KMeansParams(), blobs(), WHEN, DEFAULTS) == (
+        True,
+        "no model yet",
+    )
+
+
+def test_an_unchanged_day_old_model_that_still_fits_is_kept():
+    train, reason = training_decision(trained(), KMeansParams(), blobs(), A_DAY_LATER, DEFAULTS)
+    assert not train
+    assert reason.startswith("kept run 1: 1.0 days old, fit drifted ")
+
+
+def test_full_refresh_trains_a_model_that_would_be_kept():
+    assert training_decision(
+        trained(), KMeansParams(), blobs(), A_DAY_LATER, DEFAULTS, full_refresh=True
+    ) == (True, "full refresh")
+
+
+def test_the_retrain_var_trains_a_model_that_would_be_kept():
+    policy = RetrainPolicy(retrain=True)
+    assert training_decision(trained(), KMeansParams(), blobs(), A_DAY_LATER, policy) == (
+        True,
+        "retrain requested",
+    )
+
+
+@pytest.mark.parametrize(
+    ("requested", "change"),
+    [
+        (KMeansParams(n_clusters=3), "n_clusters 4 -> 3"),
+        (KMeansParams(random_state=8), "random_state 111 -> 8"),
+        (KMeansParams(n_init=5), "n_init 10 -> 5"),
+        (KMeansParams(scale=True), "scale_features false -> true"),
+    ],
+)
+def test_changed_kmeans_settings_train_and_name_the_change(requested, change):
+    assert training_decision(trained(), requested, blobs(), A_DAY_LATER, DEFAULTS) == (
+        True,
+        f"parameters changed: {change}",
+    )
+
+
+def test_several_changed_settings_are_all_named():
+    _, reason = training_decision(
+        trained(), KMeansParams(n_clusters=3, n_init=5), blobs(), A_DAY_LATER, DEFAULTS
+    )
+    assert reason == "parameters changed: n_clusters 4 -> 3, n_init 10 -> 5"
+
+
+def test_a_model_older_than_retrain_after_days_is_retrained():
+    nine_days = WHEN + timedelta(days=9)
+    assert training_decision(trained(), KMeansParams(), blobs(), nine_days, DEFAULTS) == (
+        True,
+        "model is 9.0 days old (retrain_after_days=7)",
+    )
+
+
+def test_a_model_younger_than_retrain_after_days_is_kept():
+    almost = WHEN + timedelta(days=6, hours=23)
+    train, _ = training_decision(trained(), KMeansParams(), blobs(), almost, DEFAULTS)
+    assert not train
+
+
+def test_retrain_after_days_zero_retrains_on_every_build():
+    policy = RetrainPolicy(retrain_after_days=0)
+    assert training_decision(trained(), KMeansParams(), blobs(), WHEN, policy) == (
+        True,
+        "model is 0.0 days old (retrain_after_days=0)",
+    )
+
+
+@pytest.mark.parametrize("scale", [False, True])
+def test_fit_drift_on_the_training_customers_is_zero(scale):
+    # inertia is stored in k-means space: drift measured there is 0 on the training data,
+    # scaled or not (in feature units a scaled model's drift would be far from 0).
+    data = blobs(seed=3)
+    assert fit_drift(trained(data, KMeansParams(scale=scale)), data) == pytest.approx(0, abs=1e-9)
+
+
+def test_fit_drift_is_todays_mean_squared_distance_over_the_runs_own_minus_one():
+    data = blobs(seed=3)
+    rows = trained(data)
+    today = blobs(seed=4)
+    today[list(FEATURE_COLUMNS)] *= 1.05
+    centroids = clusterer_from_rows(rows).centroids_
+    features = today[list(FEATURE_COLUMNS)].to_numpy()
+    nearest = ((features[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+    trained_mean = (
+        ((data[list(FEATURE_COLUMNS)].to_numpy()[:, None, :] - centroids) ** 2)
+        .sum(axis=2)
+        .min(axis=1)
+        .mean()
+    )
+    assert fit_drift(rows, today) == pytest.approx(nearest.mean() / trained_mean - 1)
+
+
+def test_customers_farther_from_the_centroids_than_max_fit_drift_retrain():
+    today = blobs()
+    today[list(FEATURE_COLUMNS)] *= 1.1  # every group moves away from its centroid
+    drift = fit_drift(trained(), today)
+    assert drift > DEFAULTS.max_fit_drift
+    assert training_decision(trained(), KMeansParams(), today, A_DAY_LATER, DEFAULTS) == (
+        True,
+        f"fit drifted {drift * 100:+.1f} % (max_fit_drift=0.1)",
+    )
+
+
+def test_drift_within_max_fit_drift_keeps_the_model():
+    today = blobs()
+    today[list(FEATURE_COLUMNS)] *= 1.1
+    drift = fit_drift(trained(), today)
+    policy = RetrainPolicy(max_fit_drift=drift + 0.01)
+    train, _ = training_decision(trained(), KMeansParams(), today, A_DAY_LATER, policy)
+    assert not train
+
+
+def test_a_run_records_why_it_was_trained():
+    _, rows = train_run(blobs(), KMeansParams(), None, 1, WHEN, train_reason="retrain requested")
+    assert rows["train_reason"].eq("retrain requested").all()
+    assert rows.dtypes["train_reason"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("retrain", "maybe", "var retrain='maybe' is not allowed: use true or false"),
+        ("retrain", 1, "var retrain=1 is not allowed: use true or false"),
+        ("retrain_after_days", -1, "var retrain_after_days=-1 is not allowed: use a number >= 0"),
+        ("retrain_after_days", True, "var retrain_after_days=True is not allowed"),
+        ("retrain_after_days", "a week", "var retrain_after_days='a week' is not allowed"),
+        ("max_fit_drift", -0.1, "var max_fit_drift=-0.1 is not allowed: use a number >= 0"),
+        ("max_fit_drift", float("nan"), "var max_fit_drift=nan is not allowed"),
+    ],
+)
+def test_a_bad_retrain_var_is_a_clear_error(var, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RetrainPolicy(**{var: value})
+
+
+def test_retrain_vars_arrive_as_text_from_dbt_and_are_read_as_values():
+    policy = RetrainPolicy(retrain="True", retrain_after_days="0", max_fit_drift="0.25")
+    assert policy == RetrainPolicy(retrain=True, retrain_after_days=0, max_fit_drift=0.25)
