@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
 
 # The tutorial's feature columns, in the order the model sees them.
 FEATURE_COLUMNS: tuple[str, ...] = ("orderRatio", "itemsRatio", "monetaryRatio", "frequency")
@@ -152,6 +151,10 @@ class CustomerReturnClusterer:
                 "need at least as many customers as clusters"
             )
         self.scaler_mean_, self.scaler_scale_ = self._fit_scaler(matrix)
+        # Imported here, not at the top: scoring with a stored model needs numpy only, and
+        # importing scikit-learn costs about a second of every nightly build that keeps it.
+        from sklearn.cluster import KMeans
+
         model = KMeans(
             n_clusters=k, random_state=self.params.random_state, n_init=self.params.n_init
         ).fit(self._scaled(matrix))

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import davies_bouldin_score, silhouette_score
 
 from customer_segmentation.clustering import CustomerReturnClusterer, KMeansParams
 
@@ -43,12 +42,17 @@ def silhouette(
     if sample_size < 2:
         raise ValueError(f"silhouette sample_size must be >= 2, got {sample_size}")
     size = min(int(sample_size), len(matrix))
+    # scikit-learn is imported when a metric is computed (training), not by scoring.
+    from sklearn.metrics import silhouette_score
+
     return float(silhouette_score(matrix, labels, sample_size=size, random_state=random_state))
 
 
 def davies_bouldin(matrix: np.ndarray, labels: np.ndarray) -> float:
     """Davies-Bouldin index over all rows: 0 is best, lower means better separated."""
     _check_two_clusters("Davies-Bouldin", labels)
+    from sklearn.metrics import davies_bouldin_score
+
     return float(davies_bouldin_score(matrix, labels))
 
 

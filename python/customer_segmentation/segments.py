@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 
 def match_to_previous(
@@ -44,6 +43,9 @@ def match_to_previous(
     if ids_prev.shape != (len(prev),) or len(set(ids_prev.tolist())) != len(ids_prev):
         raise ValueError(f"need {len(prev)} distinct previous ids, got {ids_prev.tolist()}")
     cost = np.sqrt(((new[:, None, :] - prev[None, :, :]) ** 2).sum(axis=2))
+    # Imported on a retrain only: scoring with a stored model never matches centroids.
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(cost)
     ids = np.full(len(new), -1, dtype=np.int32)
     ids[rows] = ids_prev[cols]

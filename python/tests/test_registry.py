@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -359,3 +361,32 @@ def test_a_bad_retrain_var_is_a_clear_error(var, value, message):
 def test_retrain_vars_arrive_as_text_from_dbt_and_are_read_as_values():
     policy = RetrainPolicy(retrain="True", retrain_after_days="0", max_fit_drift="0.25")
     assert policy == RetrainPolicy(retrain=True, retrain_after_days=0, max_fit_drift=0.25)
+
+
+def test_a_nightly_build_that_keeps_the_model_imports_no_scikit_learn(tmp_path):
+    # Scoring with a stored run and deciding not to retrain need numpy and pandas only:
+    # importing scikit-learn and SciPy would cost every nightly build about a second.
+    data = blobs()
+    _, rows = train_run(data, KMeansParams(n_clusters=3, n_init=2), None, 1, datetime(2026, 1, 1))
+    rows.to_pickle(tmp_path / "rows.pkl")
+    data.to_pickle(tmp_path / "data.pkl")
+    script = f"""
+import sys
+from datetime import datetime
+import pandas as pd
+from customer_segmentation.clustering import KMeansParams
+from customer_segmentation.registry import RetrainPolicy, score_customers, training_decision
+rows = pd.read_pickle({str(tmp_path / "rows.pkl")!r})
+data = pd.read_pickle({str(tmp_path / "data.pkl")!r})
+train, reason = training_decision(
+    rows, KMeansParams(n_clusters=3, n_init=2), data, datetime(2026, 1, 2), RetrainPolicy()
+)
+assert not train, reason
+assert len(score_customers(data, rows)) == len(data)
+print(sorted(m for m in ("sklearn", "scipy") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
