@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SF ?= 1
 DUCKDB_PATH ?= segmentation.duckdb
-BENCH_SF ?= 1 10
+BENCH_SF ?= 0.01 1 10
 BENCH_RUNS ?= 3
 
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -83,7 +83,7 @@ sqlserver-build: sqlserver-check  ## SQL Server: dbt build (after sqlserver-depl
 golden: venv  ## rewrite python/tests/golden/ from the generated procedure; review the diff
 	UPDATE_GOLDEN=1 $(BIN)/pytest -q python/tests/test_sqlserver_target.py -k golden
 
-bench: venv  ## benchmark vs the tutorial's pipeline -> docs/benchmarks.md: make bench BENCH_SF="1 10" BENCH_RUNS=3
+bench: venv  ## benchmark vs the tutorial's pipeline -> docs/benchmarks.md: make bench BENCH_SF="0.01 1 10" BENCH_RUNS=3
 	$(BIN)/python -m customer_segmentation.benchmark --sf $(BENCH_SF) --runs $(BENCH_RUNS)
 
 serve: venv  ## scoring endpoint on 127.0.0.1:8000 (needs SEGMENTS_API_KEY and a built model)
