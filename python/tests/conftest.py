@@ -31,6 +31,14 @@ def release_duckdb_file() -> None:
     gc.collect()
 
 
+def error_messages(result: dbtRunnerResult) -> str:
+    """Every message a dbt invocation produced: its exception and each node's message."""
+    parts = [str(result.exception or "")]
+    for node in getattr(result.result, "results", None) or []:
+        parts.append(str(node.message or ""))
+    return "\n".join(parts)
+
+
 @dataclass
 class DbtProject:
     """The repo's dbt project pointed at one DuckDB file, with its own target and log folders."""

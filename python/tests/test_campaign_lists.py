@@ -9,20 +9,13 @@ import math
 import duckdb
 import pandas as pd
 import pytest
+from conftest import error_messages
 
 from customer_segmentation.build import in_use_message, lock_holder
 
 pytestmark = pytest.mark.e2e
 
 LISTS = ["customer_campaign_emails", "campaign_holdout"]
-
-
-def error_messages(result) -> str:
-    """Every message a dbt invocation produced, exception or node results."""
-    parts = [str(result.exception or "")]
-    for node in getattr(result.result, "results", None) or []:
-        parts.append(str(node.message or ""))
-    return "\n".join(parts)
 
 
 def listed(project) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import json
 import duckdb
 import pandas as pd
 import pytest
+from conftest import error_messages
 
 from customer_segmentation.tutorial import tutorial_clusters, tutorial_features
 
@@ -16,14 +17,6 @@ pytestmark = pytest.mark.e2e
 def tutorial_reference(database) -> pd.DataFrame:
     with duckdb.connect(str(database), read_only=True) as con:
         return tutorial_clusters(tutorial_features(con))
-
-
-def error_messages(result) -> str:
-    """Every message a dbt invocation produced, exception or node results."""
-    parts = [str(result.exception or "")]
-    for node in getattr(result.result, "results", None) or []:
-        parts.append(str(node.message or ""))
-    return "\n".join(parts)
 
 
 def test_features_equal_the_tutorials_query_row_for_row(built_project):

@@ -9,19 +9,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DbtProject
+from conftest import DbtProject, error_messages
 
 from customer_segmentation.append_day import append_day
 from customer_segmentation.registry import score_customers
 
 pytestmark = pytest.mark.e2e
-
-
-def error_messages(result) -> str:
-    parts = [str(result.exception or "")]
-    for node in getattr(result.result, "results", None) or []:
-        parts.append(str(node.message or ""))
-    return "\n".join(parts)
 
 
 def runs(project: DbtProject) -> pd.DataFrame:

@@ -5,17 +5,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 import pytest
+from conftest import error_messages
 
 from customer_segmentation.registry import clusterer_from_rows
 
 pytestmark = pytest.mark.e2e
-
-
-def error_messages(result) -> str:
-    parts = [str(result.exception or "")]
-    for node in getattr(result.result, "results", None) or []:
-        parts.append(str(node.message or ""))
-    return "\n".join(parts)
 
 
 def statuses(result) -> dict[str, str]:
