@@ -1,44 +1,51 @@
 {#- Materialization for a table filled by a stored procedure's result set (the model's SQL is
-    `exec <procedure>`), as the tutorial's `INSERT INTO py_customer_clusters EXEC ...`:
-    1. run the procedure into a temp table, outside any transaction: a failing or slow script
-       neither touches nor locks the table;
-    2. in one transaction, create the table if missing, with the columns and data_type of the
-       model's YAML (--full-refresh drops and recreates it), delete the old rows and insert
-       the new ones: readers see the old content or the new, never a half-written table. -#}
+    `exec <procedure> ...`), as the tutorial's `INSERT INTO py_customer_clusters EXEC ...`:
+    1. (re)deploy the procedure from the macro named by config `deploys_procedure`, so it
+       always matches the code being built, alone in its batch (CREATE PROCEDURE opens one);
+    2. create the table if missing, with the columns and data_type of the model's YAML, so a
+       procedure that reads it (the registry reads itself) finds it on a fresh server;
+    3. run the procedure into a temp table with XACT_ABORT on: a failing script aborts the
+       batch there, before the table is touched;
+    4. in one transaction: --full-refresh drops and recreates the table (unless the model has
+       full_refresh: false), then `procedure_mode` 'replace' deletes the old rows, or
+       'append' keeps them, and the new rows are inserted. Readers see the old content or
+       the new, never a half-written table. -#}
 {%- materialization procedure_table, adapter='sqlserver' -%}
     {%- set target_relation = this.incorporate(type='table') -%}
-    {%- set columns = {} -%}
-    {%- for name, column in model['columns'].items() -%}
-        {%- if not column['data_type'] -%}
-            {{ exceptions.raise_compiler_error(
-                'procedure_table model ' ~ model['name'] ~ ': column ' ~ name
-                ~ ' needs a data_type in its YAML'
-            ) }}
-        {%- endif -%}
-        {%- do columns.update({name: column['data_type']}) -%}
-    {%- endfor -%}
-    {%- if not columns -%}
+    {%- set mode = config.get('procedure_mode', 'replace') -%}
+    {%- if mode not in ['replace', 'append'] -%}
         {{ exceptions.raise_compiler_error(
-            'procedure_table model ' ~ model['name'] ~ ' needs its columns with data_type in YAML'
+            'procedure_table model ' ~ model['name'] ~ ': procedure_mode must be replace or append'
         ) }}
     {%- endif -%}
+    {%- set columns = model_column_types(model['name']) -%}
     {%- set quoted = [] -%}
-    {%- for name in columns.keys() -%}
+    {%- for name, data_type in columns -%}
         {%- do quoted.append('[' ~ name ~ ']') -%}
     {%- endfor -%}
     {%- set column_list = quoted | join(', ') -%}
     {%- set object_name = target_relation.schema ~ '.' ~ target_relation.identifier -%}
     {%- set staging_table = '#' ~ target_relation.identifier ~ '__dbt_new' -%}
+    {%- set deploys = config.get('deploys_procedure') -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {%- if deploys -%}
+        {%- call statement('deploy_procedure', auto_begin=False) -%}
+            {{ context[deploys]() }}
+        {%- endcall -%}
+    {%- endif -%}
+    {%- call statement('create_if_missing') -%}
+if object_id(N'{{ object_name }}', N'U') is null
+begin
+    {{ procedure_table_ddl(target_relation, columns) }}
+end;
+    {%- endcall -%}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
     {%- call statement('main') -%}
-create table {{ staging_table }} (
-    {%- for name, data_type in columns.items() %}
-    [{{ name }}] {{ data_type }}{{ ',' if not loop.last }}
-    {%- endfor %}
-);
+set nocount on;
+set xact_abort on;
+{{ procedure_table_ddl(staging_table, columns) }}
 
 insert into {{ staging_table }} ({{ column_list }})
 {{ sql | trim | trim(';') }};
@@ -47,16 +54,11 @@ begin try
     begin transaction;
     {%- if should_full_refresh() %}
     drop table if exists {{ target_relation }};
+    {{ procedure_table_ddl(target_relation, columns) }}
     {%- endif %}
-    if object_id(N'{{ object_name }}', N'U') is null
-    begin
-        create table {{ target_relation }} (
-            {%- for name, data_type in columns.items() %}
-            [{{ name }}] {{ data_type }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        );
-    end;
+    {%- if mode == 'replace' %}
     delete from {{ target_relation }};
+    {%- endif %}
     insert into {{ target_relation }} ({{ column_list }})
     select {{ column_list }} from {{ staging_table }};
     commit transaction;
@@ -75,3 +77,12 @@ drop table {{ staging_table }};
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [target_relation]}) }}
 {%- endmaterialization -%}
+
+{#- `create table` with the YAML columns' names and types. -#}
+{%- macro procedure_table_ddl(relation, columns) -%}
+create table {{ relation }} (
+    {%- for name, data_type in columns %}
+    [{{ name }}] {{ data_type }}{{ ',' if not loop.last }}
+    {%- endfor %}
+);
+{%- endmacro -%}

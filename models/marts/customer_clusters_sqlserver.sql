@@ -1,6 +1,11 @@
--- The tutorial's cluster table on SQL Server: the stored procedure's result set, as the
--- tutorial's `INSERT INTO py_customer_clusters EXEC ...`, replacing the table's rows in one
--- transaction (the procedure_table materialization). The procedure computes the features from the staging views with the
--- macros the feature models use; the ref below records that lineage and build order.
+-- The tutorial's cluster table on SQL Server: the result set of the tutorial's procedure
+-- py_generate_customer_return_clusters (deployed from macros/sqlserver by the procedure_table
+-- materialization), every customer with the stable segment id of the current model, as the
+-- tutorial's `INSERT INTO py_customer_clusters EXEC ...`. The procedure recomputes the
+-- features from the staging views with the feature models' macros and reads the current run
+-- from the registry; the refs below record that lineage and build order.
 -- depends_on: {{ ref('customer_return_features') }}
-exec {{ py_generate_customer_return_clusters_relation() }}
+-- depends_on: {{ ref('segment_model_registry_sqlserver') }}
+{%- set pinned = pinned_model_run_id() %}
+exec {{ procedure_relation('py_generate_customer_return_clusters') }}
+    @model_run_id = {{ pinned if pinned is not none else 'null' }}

@@ -2,13 +2,17 @@
 
 A run is stored long, one row per (segment, feature), so SQL can score customers against any
 run and BI can plot centroids without parsing JSON; the run's parameters and metrics repeat on
-each of its rows. The dbt model `segment_model_registry` appends these rows when
-`training_decision` says a build should train, and keeps the current run otherwise; no I/O here.
+each of its rows. `next_registry_rows` is what a build appends: a trained run when
+`training_decision` finds a reason, nothing otherwise. The dbt Python model on DuckDB and the
+SQL Server training procedure (which embeds this module) both call it; no I/O here. Like the
+clustering core it keeps to pandas 0.23 / numpy 1.15 calls; `typed_registry` gives the rows
+DuckDB's column types.
 """
 
 from __future__ import annotations
 
 import math
+import platform
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +65,10 @@ REGISTRY_DTYPES: dict[str, str] = {
     "scaled_value": "float64",
     "scaler_mean": "float64",
     "scaler_scale": "float64",
+    "python_version": "string",
+    "pandas_version": "string",
+    "numpy_version": "string",
+    "sklearn_version": "string",
 }
 TRANSITION_DTYPES: dict[str, str] = {
     "run_id": "int64",
@@ -75,6 +83,26 @@ TRANSITION_DTYPES: dict[str, str] = {
 def empty_registry() -> pd.DataFrame:
     """A registry with no rows and the registry's column types."""
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in REGISTRY_DTYPES.items()})
+
+
+def typed_registry(rows: pd.DataFrame) -> pd.DataFrame:
+    """Registry rows with DuckDB's column types (nullable ints, floats and strings)."""
+    if rows.empty:
+        return empty_registry()
+    return rows.loc[:, list(REGISTRY_DTYPES)].astype(REGISTRY_DTYPES)
+
+
+def runtime_versions() -> dict[str, str]:
+    """The Python, pandas, numpy and scikit-learn versions training runs on: k-means results
+    differ between scikit-learn versions, and the two targets train on different ones."""
+    import sklearn
+
+    return {
+        "python_version": platform.python_version(),
+        "pandas_version": pd.__version__,
+        "numpy_version": np.__version__,
+        "sklearn_version": sklearn.__version__,
+    }
 
 
 def parse_run_id(value: object) -> int | None:
@@ -122,16 +150,16 @@ def clusterer_from_rows(rows: pd.DataFrame) -> CustomerReturnClusterer:
         int(first["n_init"]),
         bool(first["scaled"]),
     )
-    segments = ordered["segment_id"].drop_duplicates().to_numpy()
+    segments = np.asarray(ordered["segment_id"].drop_duplicates(), dtype=np.int32)
     per_segment = ordered.pivot(
         index="segment_id", columns="feature_position", values="scaled_value"
     )
     scaler = ordered.drop_duplicates("feature_position")
     return CustomerReturnClusterer.from_centroids(
-        per_segment.loc[segments].to_numpy(),
+        np.asarray(per_segment.loc[segments], dtype=float),
         segments,
-        scaler["scaler_mean"].to_numpy(),
-        scaler["scaler_scale"].to_numpy(),
+        np.asarray(scaler["scaler_mean"], dtype=float),
+        np.asarray(scaler["scaler_scale"], dtype=float),
         params,
         features,
     )
@@ -150,8 +178,9 @@ def train_run(
     train_reason: str | None = None,
 ) -> tuple[CustomerReturnClusterer, pd.DataFrame]:
     """Fit a model, give its segments the ids of the previous run's nearest centroids (or the
-    fitted labels on the first run), measure it, and return it with its registry rows;
-    ``train_reason`` (see `training_decision`) is recorded on them."""
+    fitted labels on the first run), measure it, and return it with its registry rows (plain
+    dtypes; `typed_registry` types them); ``train_reason`` (see `training_decision`) and the
+    runtime's versions are recorded on them."""
     clusterer = CustomerReturnClusterer(params, features).fit(data)
     previous_run_id: int | None = None
     shift = np.full(params.n_clusters, np.nan)
@@ -184,6 +213,7 @@ def train_run(
     db_value = davies_bouldin(matrix, labels) if two_or_more else None
     thresholds = outlier_distances(own, labels, outlier_quantile)
     sizes = {int(s): int((labels == s).sum()) for s in clusterer.segment_ids_}
+    versions = runtime_versions()
 
     rows = []
     for position, segment in enumerate(clusterer.segment_ids_):
@@ -221,9 +251,10 @@ def train_run(
                     "scaled_value": float(clusterer.scaled_centroids_[position, j]),
                     "scaler_mean": float(clusterer.scaler_mean_[j]),
                     "scaler_scale": float(clusterer.scaler_scale_[j]),
+                    **versions,
                 }
             )
-    return clusterer, pd.DataFrame(rows).astype(REGISTRY_DTYPES)
+    return clusterer, pd.DataFrame(rows, columns=list(REGISTRY_DTYPES))
 
 
 def _var_boolean(name: str, value: object) -> bool:
@@ -362,9 +393,41 @@ def score_customers(data: pd.DataFrame, run_rows: pd.DataFrame) -> pd.DataFrame:
     clusterer = clusterer_from_rows(run_rows)
     ordered = data.sort_values(clusterer.key, kind="stable").reset_index(drop=True)
     table = pd.DataFrame(
-        ordered.loc[:, list(clusterer.features)].to_numpy(dtype=float),
+        np.asarray(ordered.loc[:, list(clusterer.features)], dtype=float),
         columns=list(CLUSTER_TABLE_COLUMNS[1:5]),
     )
-    table.insert(0, CLUSTER_TABLE_COLUMNS[0], ordered[clusterer.key].astype("int64").to_numpy())
+    table.insert(0, CLUSTER_TABLE_COLUMNS[0], np.asarray(ordered[clusterer.key], dtype=np.int64))
     table[CLUSTER_TABLE_COLUMNS[5]] = clusterer.predict(ordered)
     return table
+
+
+def next_registry_rows(
+    features: pd.DataFrame,
+    current_rows: pd.DataFrame | None,
+    params: KMeansParams,
+    policy: RetrainPolicy,
+    now: datetime,
+    next_run_id: int,
+    full_refresh: bool = False,
+    silhouette_sample_size: int = DEFAULT_SILHOUETTE_SAMPLE,
+    outlier_quantile: float = DEFAULT_OUTLIER_QUANTILE,
+) -> pd.DataFrame:
+    """What an unpinned build appends to the registry: the rows of run ``next_run_id`` when
+    `training_decision` finds a reason to train against ``current_rows`` (the current run,
+    None on an empty registry; its ids are what the new run's segments are matched to), else
+    no rows. Plain dtypes, the registry's columns in order."""
+    current = None if current_rows is None or current_rows.empty else current_rows
+    train, reason = training_decision(current, params, features, now, policy, full_refresh)
+    if not train:
+        return pd.DataFrame(columns=list(REGISTRY_DTYPES))
+    _, rows = train_run(
+        features,
+        params,
+        current,
+        run_id=next_run_id,
+        trained_at=now,
+        silhouette_sample_size=silhouette_sample_size,
+        outlier_quantile=outlier_quantile,
+        train_reason=reason,
+    )
+    return rows

@@ -1,57 +1,185 @@
-"""Embed the clustering core in a dbt macro, for the SQL Server procedure's ``@script``.
+"""Generate the SQL Server procedures' Python script from the core's modules, with ``ast``.
 
-dbt's Jinja cannot read files, so the source text of ``clustering.py`` is copied into the
-generated macro file ``macros/sqlserver/clustering_script.sql``. Run this module after every
-change to ``clustering.py`` (``make sqlserver-script``); ``--check`` exits with status 1 when
-the macro file is stale, and the test suite fails on a stale file too.
+Machine Learning Services does not run ``@script`` as a module: it writes it as the body of a
+generated function ``transform(<input name>, <params>)`` in ``sqlindb_0.py`` and runs that on
+the instance's own Python (3.7 with pandas 0.23 on SQL Server 2019, 3.10 on 2022), where this
+package is not installed. So the script is the core's modules (`BUNDLED_MODULES`, in import
+order) rewritten to run there: ``from __future__`` imports and imports of this package
+dropped (the names are defined earlier in the script), annotations removed (``tuple[str,
+...]`` fails on 3.7), ``isinstance(x, A | B)`` turned into a tuple, module docstrings dropped,
+third-party imports hoisted and deduplicated. The core stays modern; the result is checked to
+parse as Python 3.7 and as the body of a function. dbt's Jinja cannot read files, so it is
+written to the macro `segment_model_script` (``make sqlserver-script``); a test fails when that
+file is stale, and the ML Services emulator runs it on both runtimes.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
 import sys
 from pathlib import Path
 
-from customer_segmentation import clustering
-
+PACKAGE = "customer_segmentation"
+# The modules the procedures need, each after the modules it imports.
+BUNDLED_MODULES: tuple[str, ...] = ("clustering", "metrics", "segments", "registry", "procedures")
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-MACRO_PATH = PROJECT_DIR / "macros" / "sqlserver" / "clustering_script.sql"
+MACRO_PATH = PROJECT_DIR / "macros" / "sqlserver" / "segment_model_script.sql"
 REGENERATE = "make sqlserver-script"
+# Class-level annotations kept as they are (dataclass fields need one); others become object.
+_RUNTIME_ANNOTATIONS = {"int", "float", "bool", "str", "object"}
 
 _HEADER = """\
-{{#- GENERATED from python/customer_segmentation/clustering.py by `{regenerate}`: do not edit.
-    The clustering core's source text, the body of the SQL Server procedure's @script.
-    sp_execute_external_script runs it as a module, where the package is not installed. -#}}
-{{%- macro clustering_script() -%}}
+{{#- GENERATED from python/customer_segmentation/{{{modules}}}.py by `{regenerate}`: do not
+    edit. The body of the SQL Server procedures' @script before each procedure's own call:
+    ML Services runs it inside a generated function transform(), on Python 3.7 or later. -#}}
+{{%- macro segment_model_script() -%}}
 """
 
 
-def clustering_source() -> str:
-    """The source text of the clustering core, as the procedure must run it."""
-    return Path(clustering.__file__).read_text(encoding="utf-8")
+class _ForOldPython(ast.NodeTransformer):
+    """Rewrite one module's tree into statements that run inside a function on Python 3.7."""
 
+    def __init__(self) -> None:
+        self._class_depth = 0
+        self._function_depth = 0
 
-def check_embeddable(source: str) -> None:
-    """Raise ValueError when the source cannot run as sp_execute_external_script's script."""
-    if "{% endraw" in source or "{%- endraw" in source:
-        raise ValueError("clustering.py contains a Jinja endraw tag; it cannot be embedded")
-    for number, line in enumerate(source.splitlines(), start=1):
-        stripped = line.lstrip()
-        if stripped.startswith("from .") or stripped.startswith("from customer_segmentation"):
-            raise ValueError(
-                f"clustering.py line {number} imports from the package ({stripped!r}); the "
-                "procedure's script runs without the package installed"
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        arguments = node.args
+        for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            arg.annotation = None
+        for arg in (arguments.vararg, arguments.kwarg):
+            if arg is not None:
+                arg.annotation = None
+        node.returns = None
+        self._function_depth += 1
+        self.generic_visit(node)
+        self._function_depth -= 1
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
+        self._class_depth += 1
+        self.generic_visit(node)
+        self._class_depth -= 1
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.stmt | None:
+        self.generic_visit(node)
+        if self._class_depth and not self._function_depth:
+            # A dataclass field: keep an annotation, one that evaluates on 3.7 without
+            # dataclasses resolving strings through sys.modules.
+            keep = isinstance(node.annotation, ast.Name) and node.annotation.id in (
+                _RUNTIME_ANNOTATIONS
             )
-        if stripped.startswith("import customer_segmentation"):
-            raise ValueError(f"clustering.py line {number} imports the package ({stripped!r})")
+            if not keep:
+                node.annotation = ast.Name(id="object", ctx=ast.Load())
+            return node
+        if node.value is None:
+            return None
+        return ast.Assign(targets=[node.target], value=node.value, lineno=node.lineno)
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        is_type_check = isinstance(node.func, ast.Name) and node.func.id in (
+            "isinstance",
+            "issubclass",
+        )
+        if is_type_check and len(node.args) == 2 and isinstance(node.args[1], ast.BinOp):
+            node.args[1] = ast.Tuple(elts=_union_members(node.args[1]), ctx=ast.Load())
+        return node
 
 
-def render_macro(source: str) -> str:
-    """The macro file returning ``source`` verbatim (Jinja raw block, no whitespace trimmed)."""
-    check_embeddable(source)
-    text = source if source.endswith("\n") else source + "\n"
-    header = _HEADER.format(regenerate=REGENERATE)
-    return header + "{% raw %}" + text + "{% endraw %}\n{%- endmacro -%}\n"
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    """``A | B | C`` as [A, B, C]."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return [*_union_members(node.left), *_union_members(node.right)]
+    return [node]
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def _module_tree(name: str) -> tuple[ast.Module, list[str], set[str]]:
+    """One bundled module: its rewritten body, its third-party import lines, and the names it
+    imports from this package."""
+    path = Path(importlib.import_module(f"{PACKAGE}.{name}").__file__ or "")
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    body: list[ast.stmt] = []
+    imports: list[str] = []
+    from_package: set[str] = set()
+    for position, statement in enumerate(tree.body):
+        if position == 0 and _is_docstring(statement):
+            continue
+        if isinstance(statement, ast.ImportFrom):
+            if statement.module == "__future__":
+                continue
+            if statement.level or (statement.module or "").split(".")[0] == PACKAGE:
+                from_package.update(alias.asname or alias.name for alias in statement.names)
+                continue
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            if any(alias.name.split(".")[0] == PACKAGE for alias in statement.names):
+                raise ValueError(f"{name}.py imports the package itself: {ast.unparse(statement)}")
+            imports.append(ast.unparse(statement))
+            continue
+        body.append(statement)
+    module = _ForOldPython().visit(ast.Module(body=body, type_ignores=[]))
+    return ast.fix_missing_locations(module), imports, from_package
+
+
+def _top_level_names(module: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, ast.FunctionDef | ast.ClassDef):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Assign):
+            names.update(t.id for t in statement.targets if isinstance(t, ast.Name))
+    return names
+
+
+def bundle_source(modules: tuple[str, ...] = BUNDLED_MODULES) -> str:
+    """The script: every module of ``modules`` rewritten, imports first, in import order."""
+    imports: list[str] = []
+    parts: list[str] = []
+    defined: set[str] = set()
+    for name in modules:
+        module, module_imports, from_package = _module_tree(name)
+        undefined = sorted(from_package - defined)
+        if undefined:
+            raise ValueError(
+                f"{name}.py imports {undefined} from modules not bundled before it; "
+                f"bundle order is {list(modules)}"
+            )
+        imports.extend(line for line in module_imports if line not in imports)
+        parts.append(f"# --- {PACKAGE}/{name}.py\n{ast.unparse(module)}\n")
+        defined |= _top_level_names(module)
+    return "\n".join(imports) + "\n\n" + "\n".join(parts)
+
+
+def check_runs_as_transform_body(script: str) -> None:
+    """Raise ValueError unless ``script`` parses as Python 3.7 and as a function's body, the
+    way sqlindb_0.py holds it."""
+    body = "".join(f"    {line}\n" if line.strip() else "\n" for line in script.splitlines())
+    wrapped = f"def transform(InputDataSet):\n{body}    return OutputDataSet\n"
+    for text, what in ((script, "a module"), (wrapped, "the body of transform()")):
+        try:
+            compile(ast.parse(text, feature_version=(3, 7)), "<sqlindb_0.py>", "exec")
+        except SyntaxError as exc:
+            raise ValueError(f"the script is not valid Python 3.7 as {what}: {exc}") from exc
+    if "{% endraw" in script or "{%- endraw" in script:
+        raise ValueError("the script contains a Jinja endraw tag; it cannot be embedded")
+
+
+def render_macro(script: str) -> str:
+    """The macro file returning ``script`` verbatim (Jinja raw block, no whitespace trimmed)."""
+    check_runs_as_transform_body(script)
+    header = _HEADER.format(modules=",".join(BUNDLED_MODULES), regenerate=REGENERATE)
+    return header + "{% raw %}" + script + "{% endraw %}\n{%- endmacro -%}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 if the macro file is not up to date"
     )
     args = parser.parse_args(argv)
-    wanted = render_macro(clustering_source())
+    wanted = render_macro(bundle_source())
     current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
     if args.check:
         if current != wanted:

@@ -17,10 +17,10 @@ from customer_segmentation.clustering import KMeansParams
 from customer_segmentation.registry import (
     RetrainPolicy,
     empty_registry,
+    next_registry_rows,
     parse_run_id,
     select_run,
-    train_run,
-    training_decision,
+    typed_registry,
 )
 
 
@@ -48,27 +48,15 @@ def model(dbt, session):
         n_init=dbt.config.get("n_init"),
         scale=dbt.config.get("scale_features"),
     )
-    current = None if registry.empty else select_run(registry)
-    features = dbt.ref("customer_return_features").df()
-    now = datetime.now(UTC).replace(tzinfo=None)
-    train, reason = training_decision(
-        current,
+    rows = next_registry_rows(
+        dbt.ref("customer_return_features").df(),
+        None if registry.empty else select_run(registry),
         params,
-        features,
-        now,
         policy,
+        now=datetime.now(UTC).replace(tzinfo=None),
+        next_run_id=1 if registry.empty else int(registry["run_id"].max()) + 1,
         full_refresh=bool(dbt.config.get("dbt_full_refresh")),
-    )
-    if not train:
-        return empty_registry()
-    _, rows = train_run(
-        features,
-        params,
-        current,
-        run_id=1 if registry.empty else int(registry["run_id"].max()) + 1,
-        trained_at=now,
         silhouette_sample_size=int(dbt.config.get("silhouette_sample_size")),
         outlier_quantile=float(dbt.config.get("outlier_quantile")),
-        train_reason=reason,
     )
-    return rows
+    return typed_registry(rows)
