@@ -412,8 +412,6 @@ def _var_boolean(name, value):
     """A dbt var that must be true or false (YAML's booleans, or their text)."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    if isinstance(value, (int, np.integer)) and value in (0, 1):
-        return bool(value)
     if isinstance(value, str) and value.strip().lower() in {'true', 'false'}:
         return value.strip().lower() == 'true'
     raise ValueError(f'var {name}={value!r} is not allowed: use true or false')

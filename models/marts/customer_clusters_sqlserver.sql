@@ -5,6 +5,8 @@
 -- features from the staging views with the feature models' macros and reads the current run
 -- from the registry; the refs below record that lineage and build order.
 -- depends_on: {{ ref('customer_return_features') }}
+-- depends_on: {{ ref('stg_tpcxbb__store_sales') }}
+-- depends_on: {{ ref('stg_tpcxbb__store_returns') }}
 -- depends_on: {{ ref('segment_model_registry_sqlserver') }}
 {%- set pinned = pinned_model_run_id() %}
 exec {{ procedure_relation('py_generate_customer_return_clusters') }}

@@ -1,6 +1,7 @@
-"""The SQL Server target proven without a server: every model and the stored procedure compile
-to T-SQL that parses, the procedure's input query returns the feature model's rows, its
-Python script gives the Python model's clusters, and its text is pinned by a golden file."""
+"""The SQL Server target proven without a server: every model and the stored procedures compile
+to T-SQL that parses, the procedures' input query returns the feature model's rows, the
+materialization fills the tables in the right order, and the tutorial's procedure is pinned
+by a golden file. test_sqlserver_procedures.py runs their scripts in the ML Services emulator."""
 
 from __future__ import annotations
 
@@ -24,7 +25,12 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden" / "py_generate_customer_return_clusters.sql"
 PROCEDURE_ANALYSIS = "analysis.customer_segmentation.py_generate_customer_return_clusters"
 SOURCE_TABLES = [("dbo", "store_sales"), ("dbo", "store_returns"), ("dbo", "customer")]
-NOT_A_VIEW_BODY = "customer_clusters_sqlserver"  # `exec <procedure>`, run by procedure_table
+# `exec <procedure>`, run by the procedure_table materialization.
+NOT_A_VIEW_BODY = {
+    "customer_clusters_sqlserver",
+    "segment_model_registry_sqlserver",
+    "segment_transitions_sqlserver",
+}
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +81,10 @@ def compiled(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def deploy_batches(default_sqlserver_env, tmp_path_factory) -> list[str]:
-    """The batches `dbt run-operation deploy_py_generate_customer_return_clusters` sends."""
+    """The batches `dbt run-operation deploy_segment_model_procedures` sends."""
     workdir = tmp_path_factory.mktemp("sqlserver_deploy")
     with pytest.MonkeyPatch.context() as patch, fake_sqlserver(patch) as server:
-        result = invoke_sqlserver(
-            workdir, "run-operation", "deploy_py_generate_customer_return_clusters"
-        )
+        result = invoke_sqlserver(workdir, "run-operation", "deploy_segment_model_procedures")
     assert result.success, f"deploy run-operation failed: {result.exception}"
     return server.batches_without_comment()
 
@@ -95,9 +99,13 @@ def cluster_table_run(default_sqlserver_env, tmp_path_factory) -> FakeSqlServer:
     return server
 
 
-def procedure_text(deploy_batches: list[str]) -> str:
-    procedures = [b for b in deploy_batches if "create or alter procedure" in b.lower()]
-    assert len(procedures) == 1, f"expected one procedure batch, got {len(procedures)}"
+def procedure_text(
+    deploy_batches: list[str], name: str = "py_generate_customer_return_clusters"
+) -> str:
+    """The one batch that creates procedure ``name``."""
+    header = f'create or alter procedure "dbo"."{name}"'
+    procedures = [b for b in deploy_batches if b.lower().startswith(header)]
+    assert len(procedures) == 1, f"expected one batch creating {name}, got {len(procedures)}"
     return procedures[0]
 
 
@@ -150,7 +158,7 @@ def test_every_model_compiles_for_sql_server_as_tsql_legal_in_a_view(compiled):
     assert "customer_clusters" not in models, "the Python model must be disabled on SQL Server"
     assert {"customer_return_features", "customer_clusters_sqlserver"} <= models.keys()
     for name, sql in models.items():
-        if name == NOT_A_VIEW_BODY:
+        if name in NOT_A_VIEW_BODY:
             assert_parses_as_tsql(sql, name)
             statement = sqlglot.parse_one(sql, read="tsql")
             assert isinstance(statement, exp.Execute), f"{name} must only exec the procedure"
@@ -180,19 +188,52 @@ def test_downstream_models_read_the_procedures_cluster_table_on_sql_server(compi
     ]
 
 
-def test_procedure_is_deployed_alone_in_its_batch_and_parses_as_tsql(deploy_batches):
-    procedure = procedure_text(deploy_batches)
-    assert procedure.lower().startswith("create or alter procedure"), procedure[:80]
-    assert '"dbo"."py_generate_customer_return_clusters"' in procedure
+PROCEDURES = (
+    "py_generate_customer_return_clusters",
+    "py_train_customer_segment_model",
+    "py_segment_transitions",
+)
+
+
+@pytest.mark.parametrize("name", PROCEDURES)
+def test_each_procedure_is_deployed_alone_in_its_batch_and_parses_as_tsql(deploy_batches, name):
+    procedure = procedure_text(deploy_batches, name)
     assert "@input_data_1_name = N'my_input_data'" in procedure
     assert "@language = N'Python'" in procedure
-    assert_parses_as_tsql(procedure, "the procedure")
+    assert_parses_as_tsql(procedure, name)
+
+
+@pytest.mark.parametrize("name", PROCEDURES)
+def test_each_procedure_names_the_setting_before_it_runs_python(deploy_batches, name):
+    procedure = procedure_text(deploy_batches, name)
+    checks = [
+        "serverproperty('IsAdvancedAnalyticsInstalled')",
+        "name = N'external scripts enabled'",
+        "exec sp_execute_external_script",
+    ]
+    positions = [procedure.find(check) for check in checks]
+    assert -1 not in positions and positions == sorted(positions), positions
+    assert "''external scripts enabled'' is 0" in procedure
+
+
+@pytest.mark.parametrize("name", ["py_generate_customer_return_clusters", "py_train_customer_segment_model"])
+def test_a_pinned_run_that_does_not_exist_stops_the_procedure_listing_the_known_runs(
+    deploy_batches, name
+):
+    procedure = procedure_text(deploy_batches, name)
+    check = procedure.find("is not in the model registry (runs: ")
+    assert check != -1, "no unknown-run message"
+    assert "string_agg(cast(runs.run_id as nvarchar(20))" in procedure
+    assert check < procedure.find("exec sp_execute_external_script")
 
 
 def test_procedure_declares_the_cluster_tables_columns_and_types(deploy_batches):
     declared = re.search(r"with result sets \(\((.*?)\)\);", procedure_text(deploy_batches), re.S)
     assert declared
-    columns = [line.strip().rstrip(",").split() for line in declared.group(1).strip().splitlines()]
+    columns = [
+        line.strip().rstrip(",").replace("[", "").replace("]", "").split()
+        for line in declared.group(1).strip().splitlines()
+    ]
     assert columns == [
         ["Customer", "bigint"],
         ["OrderRatio", "float"],
@@ -225,51 +266,71 @@ def test_procedure_input_query_returns_the_feature_models_rows(deploy_batches, b
     pd.testing.assert_frame_equal(ours, features, check_dtype=False, check_exact=True)
 
 
-def test_procedure_script_gives_the_python_models_cluster_to_every_customer(
-    deploy_batches, built_project
-):
-    procedure = procedure_text(deploy_batches)
-    query = to_duckdb(n_literal(procedure, "@input_data_1"))
-    script = n_literal(procedure, "@script")
-    # As sp_execute_external_script runs it: the script is the module, the input query's
-    # rows arrive as the DataFrame my_input_data, the result is read from OutputDataSet.
-    namespace = {"__name__": "__main__", "my_input_data": built_project.query(query)}
-    exec(compile(script, "<sp_execute_external_script>", "exec"), namespace)
-    output = namespace["OutputDataSet"]
-    assert list(output.columns) == list(CLUSTER_TABLE_COLUMNS)
-    clusters = built_project.query("select Customer, cluster from main.py_customer_clusters")
-    expected = clusters.set_index("Customer")["cluster"].sort_index()
-    got = output.set_index("Customer")["cluster"].sort_index()
-    assert len(got) == len(expected) > 100
-    assert got.index.tolist() == expected.index.tolist()
-    assert got.tolist() == expected.tolist()
-
-
-def test_cluster_table_is_replaced_in_one_transaction_after_the_procedure_ran(cluster_table_run):
-    main = [b for b in cluster_table_run.batches_without_comment() if "#py_customer_clusters" in b]
-    assert len(main) == 1, "expected one batch filling py_customer_clusters"
-    sql = main[0]
-    assert_parses_as_tsql(sql, "the procedure_table materialization")
-    table = '"tpcxbb_1gb"."dbo"."py_customer_clusters"'
-    steps = [
-        'exec "dbo"."py_generate_customer_return_clusters"',
-        "begin transaction",
-        f"create table {table}",
-        f"delete from {table}",
-        f"insert into {table}",
-        "commit transaction",
-        "rollback transaction",
-    ]
+def steps_in_order(sql: str, steps: list[str]) -> None:
     positions = [sql.find(step) for step in steps]
     assert -1 not in positions, dict(zip(steps, positions, strict=True))
     assert positions == sorted(positions), "the steps run out of order"
-    assert "[customer] bigint," in sql.lower() and "[cluster] int\n" in sql.lower()
 
 
-def test_generated_clustering_script_macro_is_up_to_date():
-    wanted = sqlserver_script.render_macro(sqlserver_script.clustering_source())
+def test_cluster_table_is_replaced_in_one_transaction_after_the_procedure_ran(cluster_table_run):
+    batches = cluster_table_run.batches_without_comment()
+    table = '"tpcxbb_1gb"."dbo"."py_customer_clusters"'
+    deploy = next(
+        i for i, b in enumerate(batches) if b.startswith("create or alter procedure")
+    )
+    assert '"dbo"."py_generate_customer_return_clusters"' in batches[deploy].split("\n")[0]
+    create = next(i for i, b in enumerate(batches) if f"create table {table}" in b)
+    main = [i for i, b in enumerate(batches) if "#py_customer_clusters" in b]
+    assert len(main) == 1, "expected one batch filling py_customer_clusters"
+    assert deploy < create < main[0], "deploy, then create if missing, then fill"
+    sql = batches[main[0]]
+    assert_parses_as_tsql(sql, "the procedure_table materialization")
+    steps_in_order(
+        sql,
+        [
+            "set xact_abort on",
+            'exec "dbo"."py_generate_customer_return_clusters"',
+            "begin transaction",
+            f"delete from {table}",
+            f"insert into {table}",
+            "commit transaction",
+            "rollback transaction",
+        ],
+    )
+    assert "[customer] bigint," in batches[create].lower()
+    assert "[cluster] int\n" in batches[create].lower()
+
+
+def test_registry_rows_are_appended_never_deleted_even_on_full_refresh(
+    default_sqlserver_env, tmp_path
+):
+    with pytest.MonkeyPatch.context() as patch, fake_sqlserver(patch, SOURCE_TABLES) as server:
+        result = invoke_sqlserver(
+            tmp_path, "run", "--select", "segment_model_registry_sqlserver", "--full-refresh"
+        )
+    assert result.success, f"dbt run --target sqlserver failed: {result.exception}"
+    registry = '"tpcxbb_1gb"."dbo"."segment_model_registry"'
+    main = [b for b in server.batches_without_comment() if "#segment_model_registry" in b]
+    assert len(main) == 1
+    assert_parses_as_tsql(main[0], "the registry's procedure_table batch")
+    steps_in_order(
+        main[0],
+        [
+            'exec "dbo"."py_train_customer_segment_model"',
+            "@full_refresh = 1",
+            "begin transaction",
+            f"insert into {registry}",
+            "commit transaction",
+        ],
+    )
+    assert f"delete from {registry}" not in main[0]
+    assert f"drop table if exists {registry}" not in main[0]
+
+
+def test_generated_script_macro_is_up_to_date():
+    wanted = sqlserver_script.render_macro(sqlserver_script.bundle_source())
     assert sqlserver_script.MACRO_PATH.read_text(encoding="utf-8") == wanted, (
-        "macros/sqlserver/clustering_script.sql is stale: run `make sqlserver-script`"
+        "macros/sqlserver/segment_model_script.sql is stale: run `make sqlserver-script`"
     )
 
 
@@ -288,16 +349,17 @@ def test_a_bad_k_stops_the_deploy_with_a_message_naming_the_var(
         result = invoke_sqlserver(
             tmp_path,
             "run-operation",
-            "deploy_py_generate_customer_return_clusters",
+            "deploy_segment_model_procedures",
             "--vars",
             "{n_clusters: four}",
         )
     assert not result.success
     assert not any("procedure" in batch.lower() for batch in server.batches)
-    assert "n_clusters must be an integer >= 1, got four" in run_operation_messages(result, capsys)
+    messages = run_operation_messages(result, capsys)
+    assert "var n_clusters=four is not allowed: use an integer >= 1" in messages
 
 
 def test_deploy_refuses_a_target_that_is_not_sql_server(built_project, capsys):
-    result = built_project.invoke("run-operation", "deploy_py_generate_customer_return_clusters")
+    result = built_project.invoke("run-operation", "deploy_segment_model_procedures")
     assert not result.success
     assert "Use --target sqlserver" in run_operation_messages(result, capsys)
