@@ -66,7 +66,7 @@ test: lint pytest  ## lint and every test (what CI runs)
 sqlserver-check: venv  ## SQL Server: check the client (pyodbc + ODBC Driver 18, or mssql-python)
 	$(BIN)/python -m customer_segmentation.sqlserver_check
 
-sqlserver-script: venv  ## SQL Server: regenerate the procedure's script macro from clustering.py
+sqlserver-script: venv  ## SQL Server: regenerate the procedures' script macro from the core's modules
 	$(BIN)/python -m customer_segmentation.sqlserver_script
 
 sqlserver-compile: venv  ## SQL Server: compile every model and the procedure, no server needed
@@ -74,10 +74,10 @@ sqlserver-compile: venv  ## SQL Server: compile every model and the procedure, n
 		--target-path target/sqlserver
 	@echo "procedure: target/sqlserver/compiled/customer_segmentation/analyses/py_generate_customer_return_clusters.sql"
 
-sqlserver-deploy: sqlserver-check  ## SQL Server: create or alter the stored procedure
-	$(BIN)/dbt run-operation deploy_py_generate_customer_return_clusters --target sqlserver
+sqlserver-deploy: sqlserver-check  ## SQL Server: create or alter the procedures (a build deploys them too)
+	$(BIN)/dbt run-operation deploy_segment_model_procedures --target sqlserver
 
-sqlserver-build: sqlserver-check  ## SQL Server: dbt build (after sqlserver-deploy)
+sqlserver-build: sqlserver-check  ## SQL Server: dbt build (trains run 1 on a fresh server)
 	$(BIN)/dbt build --target sqlserver
 
 golden: venv  ## rewrite python/tests/golden/ from the generated procedure; review the diff

@@ -6,7 +6,6 @@ by a golden file. test_sqlserver_procedures.py runs their scripts in the ML Serv
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +13,16 @@ import pandas as pd
 import pytest
 import sqlfluff
 import sqlglot
-from dbt.cli.main import dbtRunner
 from sqlglot import exp
 from sqlserver_fake import FakeSqlServer, fake_sqlserver
+from sqlserver_procedures import (
+    deployed_batches,
+    invoke_sqlserver,
+    n_literal,
+    procedure_text,
+    result_set,
+    to_duckdb,
+)
 
 from customer_segmentation import sqlserver_script
 from customer_segmentation.clustering import CLUSTER_TABLE_COLUMNS
@@ -45,26 +51,6 @@ def default_sqlserver_env() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def invoke_sqlserver(workdir: Path, *args: str):
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--target",
-            "sqlserver",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            "--no-partial-parse",
-            "--quiet",
-        ]
-    )
-
-
 @pytest.fixture(scope="module")
 def compiled(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
     """Compiled SQL of every model, analysis and data test for SQL Server, by unique id."""
@@ -82,11 +68,7 @@ def compiled(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def deploy_batches(default_sqlserver_env, tmp_path_factory) -> list[str]:
     """The batches `dbt run-operation deploy_segment_model_procedures` sends."""
-    workdir = tmp_path_factory.mktemp("sqlserver_deploy")
-    with pytest.MonkeyPatch.context() as patch, fake_sqlserver(patch) as server:
-        result = invoke_sqlserver(workdir, "run-operation", "deploy_segment_model_procedures")
-    assert result.success, f"deploy run-operation failed: {result.exception}"
-    return server.batches_without_comment()
+    return deployed_batches(tmp_path_factory.mktemp("sqlserver_deploy"))
 
 
 @pytest.fixture(scope="module")
@@ -99,45 +81,11 @@ def cluster_table_run(default_sqlserver_env, tmp_path_factory) -> FakeSqlServer:
     return server
 
 
-def procedure_text(
-    deploy_batches: list[str], name: str = "py_generate_customer_return_clusters"
-) -> str:
-    """The one batch that creates procedure ``name``."""
-    header = f'create or alter procedure "dbo"."{name}"'
-    procedures = [b for b in deploy_batches if b.lower().startswith(header)]
-    assert len(procedures) == 1, f"expected one batch creating {name}, got {len(procedures)}"
-    return procedures[0]
-
-
-def n_literal(procedure: str, parameter: str) -> str:
-    """The value of `@parameter = N'...'` in the procedure, with doubled quotes undone."""
-    match = re.search(rf"{parameter} = N'((?:[^']|'')*)'", procedure)
-    assert match, f"{parameter} = N'...' not found in the procedure"
-    return match.group(1).replace("''", "'")
-
-
 def assert_parses_as_tsql(sql: str, name: str) -> None:
     try:
         sqlfluff.parse(sql, dialect="tsql")
     except sqlfluff.api.APIParsingError as exc:  # pragma: no cover - the failure message
         pytest.fail(f"{name}: sqlfluff cannot parse it as T-SQL: {exc}")
-
-
-def to_duckdb(tsql: str) -> str:
-    """Transpile T-SQL to DuckDB for the built test database (schema main, its own catalog).
-
-    T-SQL's `float` is float(53), 8 bytes; sqlglot maps it to DuckDB's 4-byte REAL, which
-    would round the ratios differently, so it becomes DOUBLE here.
-    """
-    tree = sqlglot.parse_one(tsql, read="tsql")
-    for table in tree.find_all(exp.Table):
-        if table.args.get("db"):
-            table.set("catalog", None)
-            table.set("db", exp.to_identifier("main"))
-    for data_type in tree.find_all(exp.DataType):
-        if data_type.this == exp.DataType.Type.FLOAT:
-            data_type.replace(exp.DataType.build("double"))
-    return tree.sql(dialect="duckdb")
 
 
 def assert_one_select_legal_in_a_view(sql: str, name: str) -> None:
@@ -216,7 +164,9 @@ def test_each_procedure_names_the_setting_before_it_runs_python(deploy_batches, 
     assert "''external scripts enabled'' is 0" in procedure
 
 
-@pytest.mark.parametrize("name", ["py_generate_customer_return_clusters", "py_train_customer_segment_model"])
+@pytest.mark.parametrize(
+    "name", ["py_generate_customer_return_clusters", "py_train_customer_segment_model"]
+)
 def test_a_pinned_run_that_does_not_exist_stops_the_procedure_listing_the_known_runs(
     deploy_batches, name
 ):
@@ -228,19 +178,14 @@ def test_a_pinned_run_that_does_not_exist_stops_the_procedure_listing_the_known_
 
 
 def test_procedure_declares_the_cluster_tables_columns_and_types(deploy_batches):
-    declared = re.search(r"with result sets \(\((.*?)\)\);", procedure_text(deploy_batches), re.S)
-    assert declared
-    columns = [
-        line.strip().rstrip(",").replace("[", "").replace("]", "").split()
-        for line in declared.group(1).strip().splitlines()
-    ]
+    columns = result_set(procedure_text(deploy_batches))
     assert columns == [
-        ["Customer", "bigint"],
-        ["OrderRatio", "float"],
-        ["itemsRatio", "float"],
-        ["monetaryRatio", "float"],
-        ["frequency", "float"],
-        ["cluster", "int"],
+        ("Customer", "bigint"),
+        ("OrderRatio", "float"),
+        ("itemsRatio", "float"),
+        ("monetaryRatio", "float"),
+        ("frequency", "float"),
+        ("cluster", "int"),
     ]
     assert [name for name, _ in columns] == list(CLUSTER_TABLE_COLUMNS)
 
@@ -275,9 +220,7 @@ def steps_in_order(sql: str, steps: list[str]) -> None:
 def test_cluster_table_is_replaced_in_one_transaction_after_the_procedure_ran(cluster_table_run):
     batches = cluster_table_run.batches_without_comment()
     table = '"tpcxbb_1gb"."dbo"."py_customer_clusters"'
-    deploy = next(
-        i for i, b in enumerate(batches) if b.startswith("create or alter procedure")
-    )
+    deploy = next(i for i, b in enumerate(batches) if b.startswith("create or alter procedure"))
     assert '"dbo"."py_generate_customer_return_clusters"' in batches[deploy].split("\n")[0]
     create = next(i for i, b in enumerate(batches) if f"create table {table}" in b)
     main = [i for i, b in enumerate(batches) if "#py_customer_clusters" in b]

@@ -23,7 +23,11 @@ runs as (
         silhouette,
         silhouette_sample_size,
         davies_bouldin,
-        outlier_quantile
+        outlier_quantile,
+        python_version,
+        pandas_version,
+        numpy_version,
+        sklearn_version
     from registry
 ),
 
@@ -45,6 +49,10 @@ flagged_runs as (
         runs.silhouette_sample_size,
         runs.davies_bouldin,
         runs.outlier_quantile,
+        runs.python_version,
+        runs.pandas_version,
+        runs.numpy_version,
+        runs.sklearn_version,
         case
             when runs.run_id = {{ current_model_run_id(ref_segment_model_registry()) }}
                 then 1
