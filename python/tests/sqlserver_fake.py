@@ -17,11 +17,13 @@ _QUERY_COMMENT = re.compile(r"^\s*/\*.*?\*/\s*", re.DOTALL)
 
 @dataclass
 class FakeSqlServer:
-    """The batches sent, and the tables the catalog pretends exist (schema, name)."""
+    """The batches sent, and the tables the catalog pretends exist (schema, name). A batch
+    containing a key of ``errors`` fails with its message, as SQL Server would raise it."""
 
     tables: list[tuple[str, str]] = field(default_factory=list)
     database: str = "tpcxbb_1gb"
     batches: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
 
     def batches_without_comment(self) -> list[str]:
         """Every batch with dbt's leading query comment removed."""
@@ -37,6 +39,9 @@ class _Cursor:
 
     def execute(self, sql: str, *bindings: object) -> _Cursor:
         self._server.batches.append(sql)
+        for needle, message in self._server.errors.items():
+            if needle in sql:
+                raise RuntimeError(message)
         self._rows, self.description = [], None
         schema = re.search(r"schema_id\('([^']+)'\)", sql)
         if "from sys.tables" in sql and schema:
@@ -97,10 +102,12 @@ class _Handle:
 
 @contextmanager
 def fake_sqlserver(
-    monkeypatch: pytest.MonkeyPatch, tables: list[tuple[str, str]] | None = None
+    monkeypatch: pytest.MonkeyPatch,
+    tables: list[tuple[str, str]] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> Iterator[FakeSqlServer]:
     """Patch dbt-sqlserver's connection manager to open fake connections to one server."""
-    server = FakeSqlServer(tables=list(tables or []))
+    server = FakeSqlServer(tables=list(tables or []), errors=dict(errors or {}))
 
     def fake_open(cls, connection):
         connection.handle = _Handle(server)

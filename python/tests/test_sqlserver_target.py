@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import sqlfluff
 import sqlglot
+from conftest import error_messages
 from sqlglot import exp
 from sqlserver_fake import FakeSqlServer, fake_sqlserver
 from sqlserver_procedures import (
@@ -306,3 +307,29 @@ def test_deploy_refuses_a_target_that_is_not_sql_server(built_project, capsys):
     result = built_project.invoke("run-operation", "deploy_segment_model_procedures")
     assert not result.success
     assert "Use --target sqlserver" in run_operation_messages(result, capsys)
+
+
+def test_a_failing_script_stops_the_build_naming_the_setting_before_the_table_is_touched(
+    default_sqlserver_env, tmp_path
+):
+    # What the procedure throws when external scripts are off (see ml_services_checks).
+    message = (
+        "Msg 50002: external scripts are disabled: the server configuration option "
+        "'external scripts enabled' is 0"
+    )
+    exec_call = 'exec "dbo"."py_generate_customer_return_clusters"'
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        fake_sqlserver(patch, SOURCE_TABLES, errors={exec_call: message}) as server,
+    ):
+        result = invoke_sqlserver(tmp_path, "run", "--select", "customer_clusters_sqlserver")
+    assert not result.success
+    assert "'external scripts enabled' is 0" in error_messages(result)
+    batches = server.batches_without_comment()
+    failed = next(i for i, b in enumerate(batches) if exec_call in b and "#py_customer" in b)
+    table = '"tpcxbb_1gb"."dbo"."py_customer_clusters"'
+    # Nothing after the failed batch writes to or grants on the table, and in the failed
+    # batch XACT_ABORT ends everything at the procedure call, before the first change.
+    assert not [b for b in batches[failed + 1 :] if table in b or "cluster_table_builds" in b]
+    sql = batches[failed]
+    assert sql.find("set xact_abort on") < sql.find(exec_call) < sql.find(f"delete from {table}")
