@@ -16,7 +16,7 @@ export DBT_PROJECT_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export TPCXBB_DUCKDB_PATH := $(abspath $(DUCKDB_PATH))
 
-.PHONY: help venv data data-if-missing run build docs plots lint test pytest bench clean serve bench-service
+.PHONY: help venv mlservices data data-if-missing run build docs plots lint test pytest bench clean serve bench-service
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -28,6 +28,35 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	@touch $@
 
 venv: $(BIN)/.installed  ## create .venv from the pinned requirements
+
+# The ML Services runtimes the emulator runs scripts on (python/tests/mlservices): one
+# virtualenv per SQL Server version, from the pyenv Python that the first line of its
+# requirements file names ("# python: 3.7"). Override: make mlservices PYTHON_sql2019=/path.
+MLSERVICES := sql2019 sql2022
+MLSERVICES_DIR := .venv-mlservices
+MLSERVICES_REQS := python/tests/mlservices
+PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+
+$(MLSERVICES_DIR)/%/.installed: $(MLSERVICES_REQS)/%-requirements.txt
+	@version=$$(sed -n '1s/.*python: *//p' $<); \
+	python="$(PYTHON_$*)"; \
+	if [ -z "$$python" ]; then \
+		python=$$(ls -d $(PYENV_ROOT)/versions/$$version.* 2>/dev/null | sort -V | tail -n 1 || true); \
+		python=$${python:+$$python/bin/python}; \
+	fi; \
+	if [ ! -x "$$python" ]; then \
+		echo "make mlservices: $* needs Python $$version and found none at" \
+			"$${python:-$(PYENV_ROOT)/versions/$$version.*}: run 'pyenv install $$version'" \
+			"or pass PYTHON_$*=/path/to/python$$version" >&2; \
+		exit 1; \
+	fi; \
+	echo "building $(@D) with $$python"; \
+	rm -rf $(@D); \
+	"$$python" -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet --disable-pip-version-check --only-binary=:all: -r $<
+	@touch $@
+
+mlservices: $(MLSERVICES:%=$(MLSERVICES_DIR)/%/.installed)  ## build the SQL Server 2019/2022 Python runtimes the ML Services emulator runs
 
 data: venv  ## (re)generate the source tables with dsdgen: make data SF=1
 	$(BIN)/python -m customer_segmentation.datagen --sf $(SF) --database $(DUCKDB_PATH)
@@ -55,7 +84,7 @@ lint: venv  ## ruff + sqlfluff (models, macros, analyses)
 	mkdir -p target
 	TPCXBB_DUCKDB_PATH=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros analyses tests
 
-pytest: venv  ## every pytest: the python package, parity and end-to-end dbt builds
+pytest: venv mlservices  ## every pytest: the python package, parity and end-to-end dbt builds
 	$(BIN)/pytest
 
 test: lint pytest  ## lint and every test (what CI runs)
