@@ -93,7 +93,7 @@ def to_duckdb(tsql: str) -> str:
     would round the ratios differently, so it becomes DOUBLE here. `convert(varchar(30), x, 3)`
     (style 3: a float as 17 significant digits) becomes the same text in DuckDB.
     """
-    tsql = re.sub(r"convert\(varchar\(30\), (\w+), 3\)", r"format('{:.16e}', \1)", tsql, flags=re.I)
+    tsql = re.sub(r"convert\(varchar\(30\), (\w+), 3\)", r"printf('%.16e', \1)", tsql, flags=re.I)
     tree = sqlglot.parse_one(tsql, read="tsql")
     for table in tree.find_all(exp.Table):
         if table.args.get("db"):
@@ -118,7 +118,7 @@ def run_json(procedure: str, variable: str, run_id: int | None, database: Path) 
     PATH writes them (one object per row, NULL as null, bit as true/false). NULL when the
     SELECT has no row, as in T-SQL."""
     match = re.search(
-        rf"declare {variable} nvarchar\(max\) = \(\s*(select .*?)\s*for json path, "
+        rf"declare {variable} nvarchar\(max\) = \(\s*(select\b.*?)\s*for json path, "
         r"include_null_values\s*\);",
         procedure,
         re.S,

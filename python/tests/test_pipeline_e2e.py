@@ -108,8 +108,8 @@ def test_missing_source_table_stops_the_run_naming_it_and_the_fix(make_project):
 @pytest.mark.parametrize(
     ("n_clusters", "expected"),
     [
-        ("0", "n_clusters must be an integer >= 1"),
-        ("four", "n_clusters must be an integer >= 1"),
+        ("0", "var n_clusters=0 is not allowed: use an integer >= 1"),
+        ("four", "var n_clusters=four is not allowed: use an integer >= 1"),
         ("100000", "need at least as many customers as clusters"),
     ],
 )

@@ -21,6 +21,7 @@ from mlservices.emulator import (
     pinned_versions,
     run_external_script,
 )
+from scipy.optimize import linear_sum_assignment
 from sqlserver_procedures import (
     FEATURE_INPUT_TYPES,
     deployed_batches,
@@ -162,19 +163,30 @@ def test_the_registry_records_the_runtime_that_trained_each_run(procedures, feat
     assert first["sklearn_version"] == pins["scikit-learn"]
 
 
+def centroid_matrix(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """One row per segment (indexed by ``by``), one column per feature, k-means space."""
+    return rows.pivot(index=by, columns="feature_position", values="scaled_value").sort_index()
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_a_retrain_in_the_procedure_keeps_the_current_runs_segment_ids(
+def test_a_retrain_in_the_procedure_gives_each_segment_the_id_of_its_nearest_current_one(
     procedures, features, built_project, runtime
 ):
     current = run_json(procedures[TRAIN], "@current_model", 1, built_project.database)
     rows = as_registry(train(procedures, runtime, features, current, 2, retrain=True, n_init=3))
     assert rows["run_id"].eq(2).all() and rows["previous_run_id"].eq(1).all()
     assert rows["train_reason"].eq("retrain requested").all()
-    duckdb_run = built_project.query("select * from main.segment_model_registry where run_id = 1")
-    before = score_customers(features, duckdb_run).set_index("Customer")["cluster"]
-    after = score_customers(features, rows).set_index("Customer")["cluster"]
-    # Same customers, another fit: the segments keep their ids, so nearly nobody moves.
-    assert (before.sort_index() == after.sort_index()).mean() > 0.95
+    before = centroid_matrix(
+        built_project.query("select * from main.segment_model_registry where run_id = 1"),
+        "segment_id",
+    )
+    after = centroid_matrix(rows, "fitted_label")
+    # The optimal one-to-one pairing of the new centroids with the current ones.
+    cost = np.linalg.norm(after.to_numpy()[:, None, :] - before.to_numpy()[None, :, :], axis=2)
+    new_rows, old_rows = linear_sum_assignment(cost)
+    expected = dict(zip(after.index[new_rows], before.index[old_rows], strict=True))
+    got = rows.drop_duplicates("fitted_label").set_index("fitted_label")["segment_id"]
+    assert got.to_dict() == expected
 
 
 def test_the_procedure_keeps_a_fresh_current_run_and_trains_nothing(
