@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,18 +24,6 @@ GOLDEN = Path(__file__).parent / "golden" / "py_generate_customer_return_cluster
 PROCEDURE_ANALYSIS = "analysis.customer_segmentation.py_generate_customer_return_clusters"
 SOURCE_TABLES = [("dbo", "store_sales"), ("dbo", "store_returns"), ("dbo", "customer")]
 NOT_A_VIEW_BODY = "customer_clusters_sqlserver"  # `exec <procedure>`, run by procedure_table
-
-
-@pytest.fixture(scope="module")
-def default_sqlserver_env() -> Iterator[None]:
-    """The profile's defaults (database tpcxbb_1gb, schema dbo): no MSSQL_* from the shell."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MSSQL_")}
-    for key in saved:
-        del os.environ[key]
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
 
 
 def invoke_sqlserver(workdir: Path, *args: str):
