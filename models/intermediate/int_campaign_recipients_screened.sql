@@ -87,7 +87,8 @@ screened as (
 
 with_holdout as (
     select
-        cast('{{ campaign_name() }}' as {{ dbt.type_string() }}) as campaign_name,
+        cast('{{ campaign_name() }}' as varchar({{ campaign_name_max_length() }}))
+            as campaign_name,
         cluster,
         customer_sk,
         email_address,

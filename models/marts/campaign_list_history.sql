@@ -14,6 +14,7 @@
 -- full_refresh=false keeps --full-refresh from wiping the history. The key is one column:
 -- with two, dbt's delete+insert joins every stored row of the day to every new one (90,000 x
 -- 90,000 at sf=1, 87 s measured); one column becomes an `in (select ...)` semi-join.
+-- Text columns have explicit lengths: dbt's type_string is varchar(max) on SQL Server.
 with
 
 send_list as (
@@ -30,7 +31,7 @@ published as (
         cluster,
         c_customer_sk,
         c_email_address,
-        cast('send' as {{ dbt.type_string() }}) as list_name
+        cast('send' as varchar(7)) as list_name
     from send_list
     union all
     select
@@ -38,7 +39,7 @@ published as (
         cluster,
         c_customer_sk,
         c_email_address,
-        cast('holdout' as {{ dbt.type_string() }}) as list_name
+        cast('holdout' as varchar(7)) as list_name
     from holdout_list
 ),
 
@@ -57,7 +58,7 @@ stamped as (
 keyed as (
     select
         {{ dbt.concat([
-            "cast(snapshot_date as " ~ dbt.type_string() ~ ")", "'/'", "campaign_name"
+            "cast(snapshot_date as varchar(10))", "'/'", "campaign_name"
         ]) }} as snapshot_id,
         snapshot_date,
         model_stamp,

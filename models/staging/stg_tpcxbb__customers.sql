@@ -1,3 +1,6 @@
+-- TPC-DS declares the text columns of customer char(n): on SQL Server every value carries
+-- trailing blanks (an address would fail the "no space" rule of email_is_valid), so they are
+-- trimmed here, on every target; a blank address is no address.
 with
 
 source as (
@@ -7,10 +10,10 @@ source as (
 renamed as (
     select
         c_customer_sk as customer_sk,
-        c_customer_id as customer_id,
-        c_first_name as first_name,
-        c_last_name as last_name,
-        c_email_address as email_address
+        ltrim(rtrim(c_customer_id)) as customer_id,
+        ltrim(rtrim(c_first_name)) as first_name,
+        ltrim(rtrim(c_last_name)) as last_name,
+        nullif(ltrim(rtrim(c_email_address)), '') as email_address
     from source
 )
 

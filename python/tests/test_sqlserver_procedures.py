@@ -9,9 +9,6 @@ bigint keys as float64 and rows shuffled; the results are compared with the Duck
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,17 +61,11 @@ OutputDataSet = rows[["customer", "cluster"]]
 
 
 @pytest.fixture(scope="module")
-def procedures(tmp_path_factory) -> Iterator[dict[str, str]]:
+def procedures(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
     """Each procedure's text, as `dbt run-operation deploy_segment_model_procedures` sends it
     with the profile's defaults."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MSSQL_")}
-    for key in saved:
-        del os.environ[key]
-    try:
-        batches = deployed_batches(tmp_path_factory.mktemp("deploy"))
-    finally:
-        os.environ.update(saved)
-    yield {name: procedure_text(batches, name) for name in (SCORE, TRAIN, TRANSITIONS)}
+    batches = deployed_batches(tmp_path_factory.mktemp("deploy"))
+    return {name: procedure_text(batches, name) for name in (SCORE, TRAIN, TRANSITIONS)}
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ by a golden file. test_sqlserver_procedures.py runs their scripts in the ML Serv
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -38,18 +37,6 @@ NOT_A_VIEW_BODY = {
     "segment_model_registry_sqlserver",
     "segment_transitions_sqlserver",
 }
-
-
-@pytest.fixture(scope="module")
-def default_sqlserver_env() -> Iterator[None]:
-    """The profile's defaults (database tpcxbb_1gb, schema dbo): no MSSQL_* from the shell."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MSSQL_")}
-    for key in saved:
-        del os.environ[key]
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")

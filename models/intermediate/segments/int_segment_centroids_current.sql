@@ -12,7 +12,8 @@ current_centroids as (
         n_clusters,
         random_state,
         n_init,
-        scaled,
+        -- An integer 0/1 on every target: T-SQL has no boolean type.
+        cast(scaled as integer) as scaled,
         segment_id,
         feature,
         feature_position,
