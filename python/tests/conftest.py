@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +79,19 @@ class DbtProject:
     def query(self, sql: str) -> pd.DataFrame:
         with duckdb.connect(str(self.database), read_only=True) as con:
             return con.execute(sql).df()
+
+
+@pytest.fixture(scope="module")
+def default_sqlserver_env() -> Iterator[None]:
+    """The SQL Server profile's defaults (database tpcxbb_1gb, schema dbo): no MSSQL_* from
+    the shell."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MSSQL_")}
+    for key in saved:
+        del os.environ[key]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

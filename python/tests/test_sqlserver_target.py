@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlfluff
 import sqlglot
-from dbt.cli.main import dbtRunner
 from sqlglot import exp
-from sqlserver_fake import FakeSqlServer, fake_sqlserver
+from sqlserver_fake import FakeSqlServer, fake_sqlserver, invoke_sqlserver
 
 from customer_segmentation import sqlserver_script
 from customer_segmentation.clustering import CLUSTER_TABLE_COLUMNS
@@ -25,38 +23,6 @@ GOLDEN = Path(__file__).parent / "golden" / "py_generate_customer_return_cluster
 PROCEDURE_ANALYSIS = "analysis.customer_segmentation.py_generate_customer_return_clusters"
 SOURCE_TABLES = [("dbo", "store_sales"), ("dbo", "store_returns"), ("dbo", "customer")]
 NOT_A_VIEW_BODY = "customer_clusters_sqlserver"  # `exec <procedure>`, run by procedure_table
-
-
-@pytest.fixture(scope="module")
-def default_sqlserver_env() -> Iterator[None]:
-    """The profile's defaults (database tpcxbb_1gb, schema dbo): no MSSQL_* from the shell."""
-    saved = {k: v for k, v in os.environ.items() if k.startswith("MSSQL_")}
-    for key in saved:
-        del os.environ[key]
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
-
-def invoke_sqlserver(workdir: Path, *args: str):
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--target",
-            "sqlserver",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            "--no-partial-parse",
-            "--quiet",
-        ]
-    )
 
 
 @pytest.fixture(scope="module")
