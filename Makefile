@@ -91,6 +91,10 @@ test: lint pytest  ## lint and every test (what CI runs)
 
 # SQL Server, the production target (README, "SQL Server"). Never the default target.
 .PHONY: sqlserver-check sqlserver-script sqlserver-compile sqlserver-deploy sqlserver-build golden
+.PHONY: sqlserver-setup
+
+sqlserver-setup: venv  ## SQL Server: print the one-time setup for a DBA, filled in from MSSQL_* (use make -s)
+	@$(BIN)/python -m customer_segmentation.sqlserver_setup
 
 sqlserver-check: venv  ## SQL Server: check the client (pyodbc + ODBC Driver 18, or mssql-python)
 	$(BIN)/python -m customer_segmentation.sqlserver_check

@@ -6,7 +6,7 @@
 -- A table, not the folder's view: three campaign models and eight tests read it, and as a
 -- view each of them re-ran the screening (e-mail normalisation, md5 holdout buckets, joins)
 -- over every customer: about 1 s per reader at sf=10, 8 s of a nightly build.
-{{ config(materialized='table') }}
+{{ config(materialized='table', schema='pii', grants=campaign_list_grants()) }}
 
 with
 

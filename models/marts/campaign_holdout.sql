@@ -1,4 +1,4 @@
-{{ config(grants=campaign_list_grants()) }}
+{{ config(schema='pii', grants=campaign_list_grants()) }}
 -- The campaign's holdout: mailable customers deliberately not mailed, so the campaign's
 -- uplift can be measured against them. Membership is a hash of customer key and campaign
 -- name: the same customers every run, whatever segment a retrain puts them in.

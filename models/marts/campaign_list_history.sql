@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='snapshot_id',
         full_refresh=false,
+        schema='pii',
         grants=campaign_list_grants(),
     )
 }}

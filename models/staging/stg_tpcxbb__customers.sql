@@ -1,6 +1,8 @@
 -- TPC-DS declares the text columns of customer char(n): on SQL Server every value carries
 -- trailing blanks (an address would fail the "no space" rule of email_is_valid), so they are
 -- trimmed here, on every target; a blank address is no address.
+{{ config(schema='pii', grants=campaign_list_grants()) }}
+
 with
 
 source as (

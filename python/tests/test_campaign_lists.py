@@ -109,6 +109,15 @@ def test_email_columns_are_tagged_pii_and_grants_apply_only_on_sql_server(built_
     for name in [*LISTS, "campaign_list_history"]:
         node = manifest["nodes"][f"model.customer_segmentation.{name}"]
         assert node["config"]["grants"] == {}, "DuckDB has no roles: no grants there"
+    # Nor a PII schema of its own, which would protect nothing: the relations BI and the
+    # mailer read keep their names in main (SQL Server: test_sqlserver_target.py).
+    schemas = {
+        node["name"]: node["schema"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in {"model", "seed"}
+    }
+    assert set(schemas.values()) == {"main"}
+    assert {"stg_tpcxbb__customers", "email_opt_outs", *LISTS} <= schemas.keys()
 
 
 def test_invalid_shared_and_opted_out_addresses_are_dropped_and_counted(make_project):

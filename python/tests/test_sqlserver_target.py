@@ -5,6 +5,7 @@ by a golden file. test_sqlserver_procedures.py runs their scripts in the ML Serv
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import sqlfluff
 import sqlglot
 from conftest import error_messages
 from sqlglot import exp
+from sqlglot.lineage import lineage
+from sqlglot.optimizer.qualify import qualify
 from sqlserver_fake import FakeSqlServer, fake_sqlserver
 from sqlserver_procedures import (
     deployed_batches,
@@ -40,16 +43,27 @@ NOT_A_VIEW_BODY = {
 
 
 @pytest.fixture(scope="module")
-def compiled(default_sqlserver_env, tmp_path_factory) -> dict[str, str]:
-    """Compiled SQL of every model, analysis and data test for SQL Server, by unique id."""
+def compile_workdir(default_sqlserver_env, tmp_path_factory) -> Path:
+    """Where `dbt compile --target sqlserver` wrote the compiled SQL and the manifest."""
     workdir = tmp_path_factory.mktemp("sqlserver_compile")
     result = invoke_sqlserver(workdir, "compile", "--no-introspect", "--no-populate-cache")
     assert result.success, f"dbt compile --target sqlserver failed: {result.exception}"
-    nodes = result.result.results
+    return workdir
+
+
+@pytest.fixture(scope="module")
+def manifest(compile_workdir) -> dict:
+    """The manifest of the SQL Server compile: nodes with their schema, config and columns."""
+    return json.loads((compile_workdir / "target" / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def compiled(manifest) -> dict[str, str]:
+    """Compiled SQL of every model, analysis and data test for SQL Server, by unique id."""
     return {
-        node.node.unique_id: node.node.compiled_code
-        for node in nodes
-        if node.node.resource_type in ("model", "analysis", "test")
+        uid: node["compiled_code"]
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "analysis", "test") and node.get("compiled")
     }
 
 
@@ -129,6 +143,166 @@ PROCEDURES = (
     "py_train_customer_segment_model",
     "py_segment_transitions",
 )
+
+
+def pii_columns(manifest: dict) -> set[tuple[str, str]]:
+    """(relation, column) of every column tagged `meta: {pii: true}`, sources included."""
+    return {
+        (node.get("alias") or node["identifier"], name)
+        for node in [*manifest["nodes"].values(), *manifest["sources"].values()]
+        for name, column in node.get("columns", {}).items()
+        if column.get("meta", {}).get("pii") or column.get("config", {}).get("meta", {}).get("pii")
+    }
+
+
+def relation_columns(manifest: dict) -> dict:
+    """sqlglot's schema of every relation of the manifest: database, schema, relation, the
+    columns its YAML declares (so that `select *` can be expanded)."""
+    schema: dict = {}
+    for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
+        if node["resource_type"] in ("model", "seed", "source") and node.get("columns"):
+            relation = node.get("alias") or node["identifier"]
+            tables = schema.setdefault(node["database"], {}).setdefault(node["schema"], {})
+            tables[relation] = {name: "varchar" for name in node["columns"]}
+    return schema
+
+
+def _inside(column: exp.Expression, kinds: tuple[type, ...], root: exp.Expression) -> bool:
+    node = column
+    while node is not None:
+        if isinstance(node, kinds):
+            return True
+        if node is root:
+            return False
+        node = node.parent
+    return False
+
+
+def _only_counted(expression: exp.Expression, column_name: str) -> bool:
+    """Whether ``expression`` uses the column only to count it or test it for NULL."""
+    table, _, name = column_name.rpartition(".")
+    uses = [
+        column
+        for column in expression.find_all(exp.Column)
+        if column.name == name.strip('"') and column.table in ("", table.strip('"'))
+    ]
+    return bool(uses) and all(_inside(use, (exp.Count, exp.Is), expression) for use in uses)
+
+
+def values_carrying(sql: str, schema: dict, sensitive: set[tuple[str, str]]) -> dict[str, str]:
+    """The output columns of the T-SQL ``sql`` whose values carry a sensitive (relation,
+    column), each with the one it carries, followed through CTEs with sqlglot's lineage.
+    Counting a column or testing it for NULL carries none of its value."""
+    # Relations the schema does not describe (none holds PII) keep their columns unresolved.
+    tree = qualify(
+        sqlglot.parse_one(sql, read="tsql"),
+        schema=schema,
+        dialect="tsql",
+        validate_qualify_columns=False,
+    )
+    carried: dict[str, str] = {}
+    for output in tree.named_selects:
+        pending = [lineage(output, tree, schema=schema, dialect="tsql")]
+        while pending and output not in carried:
+            node = pending.pop()
+            source = (node.expression.name, node.name.rpartition(".")[2].strip('"'))
+            if isinstance(node.expression, exp.Table) and source in sensitive:
+                carried[output] = ".".join(source)
+            pending.extend(
+                child for child in node.downstream if not _only_counted(node.expression, child.name)
+            )
+    return carried
+
+
+PII_RELATIONS = {
+    "stg_tpcxbb__customers",
+    "int_campaign_recipients_screened",
+    "customer_campaign_emails",
+    "campaign_holdout",
+    "campaign_list_history",
+    "email_opt_outs",
+}
+
+
+def test_every_relation_holding_pii_lands_in_the_pii_schema_on_sql_server(manifest, compiled):
+    schemas = {
+        node["name"]: node["schema"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+    }
+    holding_pii = {relation for relation, _ in pii_columns(manifest)} & schemas.keys()
+    assert holding_pii == PII_RELATIONS
+    # <target schema>_pii (macros/generate_schema_name.sql); everything else stays in dbo.
+    assert {name for name, schema in schemas.items() if schema == "dbo_pii"} == PII_RELATIONS
+    assert set(schemas.values()) == {"dbo", "dbo_pii"}
+    history = compiled["model.customer_segmentation.campaign_list_history"]
+    assert '"tpcxbb_1gb"."dbo_pii"."customer_campaign_emails"' in history
+
+
+def test_only_the_campaign_role_is_granted_the_pii_models_on_sql_server(manifest):
+    grants = {
+        node["name"]: node["config"]["grants"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["grants"]
+    }
+    assert grants == {
+        name: {"select": ["campaign_mailer"]} for name in PII_RELATIONS - {"email_opt_outs"}
+    }
+
+
+def readers_of_pii(manifest: dict) -> set[str]:
+    """Unique ids of the models that read PII, directly or through other models."""
+    holding = {relation for relation, _ in pii_columns(manifest)}
+    pending = [
+        uid
+        for uid, node in [*manifest["nodes"].items(), *manifest["sources"].items()]
+        if (node.get("alias") or node.get("identifier")) in holding
+    ]
+    readers: set[str] = set()
+    while pending:
+        for child in manifest["child_map"].get(pending.pop(), []):
+            if child.startswith("model.") and child not in readers:
+                readers.add(child)
+                pending.append(child)
+    return readers
+
+
+def test_no_model_outside_the_pii_schema_carries_pii_in_its_columns(manifest):
+    schema = relation_columns(manifest)
+    sensitive = pii_columns(manifest)
+    outside = {
+        manifest["nodes"][uid]["name"]: manifest["nodes"][uid]["compiled_code"]
+        for uid in readers_of_pii(manifest)
+        if manifest["nodes"][uid]["schema"] != "dbo_pii"
+    }
+    # Models that read no PII cannot carry any; these two read it only to count customers.
+    assert outside.keys() == {"cluster_email_coverage", "campaign_list_exclusions"}
+    carried = {name: values_carrying(sql, schema, sensitive) for name, sql in outside.items()}
+    assert carried == {"cluster_email_coverage": {}, "campaign_list_exclusions": {}}
+    listed = manifest["nodes"]["model.customer_segmentation.customer_campaign_emails"]
+    assert values_carrying(listed["compiled_code"], schema, sensitive) == {
+        "c_email_address": "int_campaign_recipients_screened.email_address"
+    }
+
+
+@pytest.mark.parametrize(
+    ("select", "carried"),
+    [
+        ("c.email_address as contact", {"contact": "customers.email_address"}),
+        ("lower(ltrim(c.email_address)) as contact", {"contact": "customers.email_address"}),
+        ("max(c.email_address) as last_address", {"last_address": "customers.email_address"}),
+        ("count(c.email_address) as with_address", {}),
+        ("sum(case when c.email_address is null then 1 else 0 end) as without_address", {}),
+        ("c.customer_sk", {}),
+    ],
+)
+def test_a_column_carries_pii_unless_it_only_counts_it(select, carried):
+    schema = {"db": {"pii": {"customers": {"customer_sk": "int", "email_address": "varchar"}}}}
+    sql = (
+        f"with c as (select * from db.pii.customers) select {select} from c group by c.customer_sk"
+    )
+    sensitive = {("customers", "email_address")}
+    assert values_carrying(sql, schema, sensitive) == carried
 
 
 @pytest.mark.parametrize("name", PROCEDURES)
