@@ -9,16 +9,35 @@ checks nothing. It keeps
   drop (`drop table|view`), found by pattern in each batch and in the dynamic SQL of its
   `EXEC('...')` strings, in the order they appear; a view keeps the statement that created
   it, which `object_definition()` returns, as SQL Server does;
+* the stored procedures (`create [or alter] procedure`, `drop procedure`). Their body is
+  not run when they are created (T-SQL resolves the names a procedure reads when it runs):
+  each `exec <schema>.<procedure>` runs it, so its reads and writes count at the `exec`;
 * the columns of each relation: those of its `create table`; of a view, the select list of
   its query, a `*` expanded from the relations and CTEs it reads; of `select * into`, those
   of the relation read; else (a work relation such as `<model>__dbt_tmp`) those its model
   declares in YAML (`columns_from_manifest`). A column whose type the fake cannot tell (it
   types casts and columns read, no other expression) takes the type the model being built
-  declares, else `sql_variant`;
-* what each batch did to each relation, in `events` (created, dropped, renamed, read with
-  `from` / `join`, written with `insert`, `delete`, `update`, `truncate`, `merge`), and every
-  read or write of a schema-qualified relation the catalog did not hold at that moment, in
-  `missing_reads`. Reads inside string literals count too: the SQL a describe compiles.
+  declares, else the type it has in the model's relation if that exists, else
+  `sql_variant`;
+* what each batch did to each object, in `events` (created, dropped, renamed, read with
+  `from` / `join`, written with `insert`, `delete`, `update`, `truncate`, `merge`, a
+  procedure executed), each marked `missing` when it used a schema-qualified object the
+  catalog did not hold at that moment. Reads inside string literals count too (the SQL a
+  describe compiles, a procedure's `@input_data_1`), but for the Python of an
+  `@script = N'...'`;
+* the log of batches (`log`): on which session (connection) each came, and in which
+  transaction. Like the real driver, every session autocommits; the fake follows the
+  transactions dbt opens and ends with batches of their own (`BEGIN TRANSACTION`, `IF
+  @@TRANCOUNT > 0 COMMIT TRANSACTION` or `... ROLLBACK TRANSACTION`, as dbt-sqlserver sends
+  them with `dbt_sqlserver_use_dbt_transactions`), nested as @@TRANCOUNT nests them, and
+  records how each ended in `outcomes`: a session closed with a transaction open rolls it
+  back, as SQL Server does. A BEGIN or COMMIT inside a larger batch depends on the batch's
+  control flow, which the fake does not run: it is not followed.
+
+A batch containing a fragment of `errors` fails with its message, as SQL Server raising an
+error there would: the statements before the fragment are applied to the catalog, and with
+XACT_ABORT ON (dbt-sqlserver sets it on every session) the open transaction rolls back. The
+catalog ignores transactions: a rollback does not undo what the fake recorded.
 
 It answers dbt's queries by their shape (see `_Answer.answer`): relation listing from
 sys.tables / sys.views, sys.schemas, columns from sys.columns, view definitions, result-set
@@ -44,6 +63,7 @@ from typing import Any
 
 import pytest
 import sqlglot
+from conftest import PROJECT_DIR
 from dbt.adapters.contracts.connection import ConnectionState
 from dbt.adapters.sqlserver import sqlserver_connections
 from dbt.adapters.sqlserver.sqlserver_column import SQLServerColumn
@@ -51,30 +71,43 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt_common.events.contextvars import get_node_info
 from sqlglot import exp
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 _QUERY_COMMENT = re.compile(r"^\s*/\*.*?\*/\s*", re.DOTALL)
 # A T-SQL identifier as dbt renders one: "quoted", [bracketed] or bare.
 _IDENT = r'(?:"[^"]+"|\[[^\]]+\]|[A-Za-z_#@][\w$#@]*)'
 _NAME = rf"{_IDENT}(?:\s*\.\s*{_IDENT}){{0,2}}"
 _EXEC_STRING = re.compile(r"\bexec(?:ute)?\s*\(\s*N?'((?:[^']|'')*)'\s*\)", re.IGNORECASE)
+_CREATE_PROCEDURE = rf"\bcreate\s+(?:or\s+alter\s+)?proc(?:edure)?\s+(?P<procedure>{_NAME})"
+_PROCEDURE_HEADER = re.compile(_CREATE_PROCEDURE, re.IGNORECASE)
+# The Python (or R) that sp_execute_external_script runs: not SQL, so not tracked.
+_EXTERNAL_SCRIPT = re.compile(r"(@script\s*=\s*N?')((?:[^']|'')*)'", re.IGNORECASE)
 # Catalog events, matched in the order they appear in a batch.
 _CATALOG_EVENT = re.compile(
     rf"""
-    (?P<create_table>\bcreate\s+table\s+(?P<table>{_NAME}))
+    (?P<create_procedure>{_CREATE_PROCEDURE})
+    | (?P<create_table>\bcreate\s+table\s+(?P<table>{_NAME}))
     | (?P<create_view>\bcreate\s+(?:or\s+alter\s+)?view\s+(?P<view>{_NAME})\s+as\b)
     | (?P<select_into>\binto\s+(?P<into>{_NAME})(?=\s+from\b))
-    | (?P<drop>\bdrop\s+(?P<drop_kind>table|view)\s+(?:if\s+exists\s+)?(?P<dropped>{_NAME}))
+    | (?P<drop>\bdrop\s+(?P<drop_kind>table|view|proc(?:edure)?)\s+(?:if\s+exists\s+)?
+        (?P<dropped>{_NAME}))
     | (?P<rename>\bsp_rename\s+N?'(?P<old>[^']+)'\s*,\s*N?'(?P<new>[^']+)'
         (?P<object_type>\s*,\s*N?'[^']*')?)
     | (?P<create_schema>\bcreate\s+schema\s+(?P<schema>{_IDENT}))
     | (?P<write>\b(?P<verb>insert\s+into|delete\s+from|truncate\s+table|merge\s+into)
         \s+(?P<written>{_NAME}))
     | (?P<update>\bupdate\s+(?P<updated>{_NAME})\s+set\b)
+    | (?P<exec>\bexec(?:ute)?\s+(?:@\w+\s*=\s*)?(?!sp_|xp_)(?P<executed>{_NAME}))
     | (?P<read>\b(?:from|join)\s+(?P<source>{_NAME}))
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 _SYSTEM_SCHEMAS = {"sys", "information_schema"}
+# Batches of their own that begin and end the transactions dbt opens.
+_BEGIN = re.compile(r"begin\s+tran(?:saction)?\s*;?", re.IGNORECASE)
+_END = re.compile(
+    r"(?:if\s+@@trancount\s*>\s*0\s+)?(commit|rollback)(?:\s+tran(?:saction)?)?\s*;?",
+    re.IGNORECASE,
+)
+_XACT_ABORT = re.compile(r"\bset\s+xact_abort\s+(on|off)\b", re.IGNORECASE)
 # Suffixes of the relations dbt builds beside a model's own: same columns as the model.
 _WORK_SUFFIXES = ("__dbt_tmp_vw", "__dbt_tmp", "__dbt_temp", "__dbt_backup", "__dbt_refresh")
 UNKNOWN_TYPE = "sql_variant"
@@ -108,6 +141,32 @@ _PYTHON_TYPES = {
 
 Column = tuple[str, str]  # (name, T-SQL type as declared, e.g. "varchar(254)")
 
+# The source tables of the restored tpcxbb_1gb, the only relations of an empty server, with
+# the columns the staging models read, typed as in the TPC-DS schema TPCx-BB takes them from.
+SOURCE_TABLES: dict[tuple[str, str], list[Column]] = {
+    ("dbo", "store_sales"): [
+        ("ss_ticket_number", "bigint"),
+        ("ss_item_sk", "bigint"),
+        ("ss_customer_sk", "bigint"),
+        ("ss_sold_date_sk", "bigint"),
+        ("ss_net_paid", "decimal(7,2)"),
+    ],
+    ("dbo", "store_returns"): [
+        ("sr_ticket_number", "bigint"),
+        ("sr_item_sk", "bigint"),
+        ("sr_customer_sk", "bigint"),
+        ("sr_returned_date_sk", "bigint"),
+        ("sr_return_amt", "decimal(7,2)"),
+    ],
+    ("dbo", "customer"): [
+        ("c_customer_sk", "bigint"),
+        ("c_customer_id", "char(16)"),
+        ("c_first_name", "char(20)"),
+        ("c_last_name", "char(30)"),
+        ("c_email_address", "char(50)"),
+    ],
+}
+
 
 def _unquote(identifier: str) -> str:
     identifier = identifier.strip()
@@ -133,13 +192,29 @@ def exec_strings(sql: str) -> list[str]:
 
 def _in_execution_order(sql: str) -> Iterator[str]:
     """The text of a batch cut at its `EXEC('...')` strings, each replaced by its dynamic SQL
-    (cut the same way), in the order the server runs them."""
+    (cut the same way), in the order the server runs them. From a `create procedure` on, the
+    text is the procedure's body, which runs when the procedure is executed: it is not cut."""
     position = 0
     for match in _EXEC_STRING.finditer(sql):
+        if _PROCEDURE_HEADER.search(sql, position, match.start()):
+            break
         yield sql[position : match.start()]
         yield from _in_execution_order(match.group(1).replace("''", "'"))
         position = match.end()
     yield sql[position:]
+
+
+def _without_scripts(sql: str) -> str:
+    """The SQL with the text of each `@script = N'...'` blanked out, same length."""
+    return _EXTERNAL_SCRIPT.sub(lambda m: m.group(1) + " " * len(m.group(2)) + "'", sql)
+
+
+def _session_level(sql: str) -> str:
+    """The part of a batch whose SET options outlive it: not its dynamic SQL, not the body
+    of a procedure it creates (SQL Server restores the options when those return)."""
+    sql = _EXEC_STRING.sub("", sql)
+    header = _PROCEDURE_HEADER.search(sql)
+    return sql[: header.start()] if header else sql
 
 
 def sql_units(batch: str) -> list[str]:
@@ -221,35 +296,67 @@ class FakeRelation:
 
 @dataclass(frozen=True)
 class CatalogEvent:
-    """What batch `batch` did to relation `relation` (`schema.name`, lower case): create,
-    drop, rename_away, rename_to, read, insert, delete, update, truncate or merge."""
+    """What batch `batch` did to the relation or procedure `name` (`schema.name`, lower
+    case): create, drop, rename_away, rename_to, read, insert, delete, update, truncate,
+    merge or exec; `missing`: the catalog did not hold it then."""
 
     batch: int
     action: str
-    relation: str
+    name: str
+    missing: bool = False
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch as the server received it: on which session (connection), with which
+    parameters, and in which of the transactions dbt opened there (None: it autocommitted).
+    A transaction is named by the index in the log of the batch that began it."""
+
+    session: int
+    sql: str
+    parameters: Sequence[Any] | None = None
+    transaction: int | None = None
+
+
+@dataclass
+class _Session:
+    transaction: int | None = None  # the open transaction
+    depth: int = 0  # @@TRANCOUNT
+    xact_abort: bool = False
+
+
+class SqlServerError(Exception):
+    """What the fake raises for a batch that fails, as the driver raises SQL Server's error."""
 
 
 @dataclass
 class FakeSqlServer:
-    """The batches sent, and the catalog: relations by (schema, name), lower case."""
+    """The batches sent, and the catalog: relations and procedures by (schema, name), lower
+    case. `tables` exist before the first batch, with their columns (empty: not known); a
+    batch containing a key of `errors` (case-insensitive) fails with its message."""
 
-    tables: list[tuple[str, str]] = field(default_factory=list)
+    tables: Mapping[tuple[str, str], Sequence[Column]] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
     database: str = "tpcxbb_1gb"
     default_schema: str = "dbo"
     declared_columns: dict[str, list[Column]] = field(default_factory=dict)
     node_columns: dict[str, list[Column]] = field(default_factory=dict)
-    batches: list[str] = field(default_factory=list)
-    parameters: list[Sequence[Any] | None] = field(default_factory=list)
     relations: dict[tuple[str, str], FakeRelation] = field(default_factory=dict)
+    # A procedure's body: what runs when it is executed.
+    procedures: dict[tuple[str, str], str] = field(default_factory=dict)
     schemas: set[str] = field(default_factory=set)
-    missing_reads: list[tuple[str, int]] = field(default_factory=list)
+    log: list[Batch] = field(default_factory=list)
     events: list[CatalogEvent] = field(default_factory=list)
+    # How each transaction ended: "commit" or "rollback".
+    outcomes: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
+        self._sessions: dict[int, _Session] = {}
+        self._running: list[tuple[str, str]] = []  # the procedures being executed
         self.schemas.add(self.default_schema.lower())
-        for schema, name in self.tables:
-            self._add(schema, name, "table")
+        for (schema, name), columns in self.tables.items():
+            self._add(schema, name, "table", columns=list(columns) or None)
 
     # The catalog ----------------------------------------------------------------------
 
@@ -288,47 +395,55 @@ class FakeSqlServer:
                 break
         return self.declared_columns.get(identifier, [])
 
-    def add_table(self, schema: str, name: str, columns: Sequence[Column] = ()) -> None:
-        """A table that exists before the first batch, with its columns."""
-        self._add(schema, name, "table", columns=list(columns) or None)
-
     def shape(self, query: exp.Expression) -> list[Column]:
         """The result columns of a query: the names of its select list (a `*` expanded from
         CTEs, subqueries and known relations), typed by a cast or by the column read where
-        the fake can tell, else as the node dbt is building declares the column, else
-        UNKNOWN_TYPE (the fake types no expression)."""
-        declared = {
-            name.lower(): data_type
-            for name, data_type in self.node_columns.get(get_node_info().get("unique_id", ""), [])
-        }
+        the fake can tell, else as the node dbt is building declares the column, else as the
+        column of the relation that node builds, if it exists (a model keeps its types),
+        else UNKNOWN_TYPE (the fake types no expression)."""
+        node = get_node_info()
+        built = self.relation((node.get("node_relation") or {}).get("relation_name") or "")
+        known: dict[str, str] = {}
+        for name, data_type in [
+            *self.node_columns.get(node.get("unique_id", ""), []),
+            *((built.columns or []) if built else []),
+        ]:
+            if data_type != UNKNOWN_TYPE:
+                known.setdefault(name.lower(), data_type)
         return [
             (
                 name,
-                declared.get(name.lower(), UNKNOWN_TYPE)
-                if type_ in (None, UNKNOWN_TYPE)
-                else type_,
+                known.get(name.lower(), UNKNOWN_TYPE) if type_ in (None, UNKNOWN_TYPE) else type_,
             )
             for name, type_ in _select_list(query, {}, self)
         ]
 
     def with_same_catalog(self) -> FakeSqlServer:
-        """A server holding this one's relations and columns, and no batches yet: the next
-        build's server."""
+        """A server holding this one's relations, columns and procedures, and no batches
+        yet: the next build's server."""
         return FakeSqlServer(
             database=self.database,
             default_schema=self.default_schema,
             declared_columns=self.declared_columns,
             node_columns=self.node_columns,
             relations=copy.deepcopy(self.relations),
+            procedures=dict(self.procedures),
             schemas=set(self.schemas),
         )
 
-    def _track(self, sql: str, batch_index: int) -> None:
-        for segment in _in_execution_order(sql):
-            self._track_segment(segment, batch_index)
+    def _track(self, sql: str, batch: int) -> None:
+        for segment in _in_execution_order(_without_scripts(sql)):
+            self._track_segment(segment, batch)
 
     def _track_segment(self, sql: str, batch: int) -> None:
         for match in _CATALOG_EVENT.finditer(sql):
+            if match.group("create_procedure"):
+                # CREATE PROCEDURE is alone in its batch: the rest is the procedure's body.
+                key = self._key(match.group("procedure"))
+                if key:
+                    self.procedures[key] = sql[match.end() :]
+                    self._event(batch, "create", key)
+                return
             if match.group("create_table"):
                 self._create(batch, match.group("table"), "table", _table_columns(sql, match))
             elif match.group("create_view"):
@@ -341,7 +456,9 @@ class FakeSqlServer:
                 self._create(batch, match.group("into"), "table", columns)
             elif match.group("drop"):
                 key = self._key(match.group("dropped"))
-                if key and self.relations.pop(key, None) is not None:
+                dropped_procedure = match.group("drop_kind").lower().startswith("proc")
+                held = self.procedures if dropped_procedure else self.relations
+                if key and held.pop(key, None) is not None:
                     self._event(batch, "drop", key)
             elif match.group("rename") and not match.group("object_type"):
                 self._rename(batch, match.group("old"), match.group("new"))
@@ -352,11 +469,13 @@ class FakeSqlServer:
                 self._use(batch, verb, match.group("written"))
             elif match.group("update"):
                 self._use(batch, "update", match.group("updated"))
+            elif match.group("exec"):
+                self._execute(batch, match.group("executed"))
             elif match.group("read"):
                 self._use(batch, "read", match.group("source"))
 
-    def _event(self, batch: int, action: str, key: tuple[str, str]) -> None:
-        self.events.append(CatalogEvent(batch, action, ".".join(key)))
+    def _event(self, batch: int, action: str, key: tuple[str, str], missing: bool = False) -> None:
+        self.events.append(CatalogEvent(batch, action, ".".join(key), missing))
 
     def _create(self, batch: int, name: str, kind: str, columns=None, definition=None) -> None:
         key = self._key(name)
@@ -385,39 +504,113 @@ class FakeSqlServer:
             renamed.columns = relation.columns
             self._event(batch, "rename_to", (renamed.schema.lower(), renamed.name.lower()))
 
-    def _use(self, batch: int, action: str, name: str) -> None:
-        """A read or write of a relation; a missing one is recorded in missing_reads."""
+    def _use(self, batch: int, action: str, name: str) -> tuple[str, str] | None:
+        """A read or write of a relation, or an exec of a procedure, as an event, `missing`
+        if the catalog does not hold it. None for a CTE, a table alias, a catalog view, a
+        temp table: unqualified or system names, which the fake does not follow."""
         parts = name_parts(name)
         key = self._key(name)
         if len(parts) < 2 or parts[-2].lower() in _SYSTEM_SCHEMAS or key is None:
-            return  # a CTE, a table alias, a catalog view or a temp table
-        self._event(batch, action, key)
-        if key not in self.relations:
-            self.missing_reads.append((".".join(parts[-2:]), batch))
+            return None
+        held = self.procedures if action == "exec" else self.relations
+        self._event(batch, action, key, missing=key not in held)
+        return key
+
+    def _execute(self, batch: int, name: str) -> None:
+        """An `exec` of a procedure: its body runs, as part of this batch."""
+        key = self._use(batch, "exec", name)
+        if key in self.procedures and key not in self._running:
+            self._running.append(key)
+            self._track(self.procedures[key], batch)
+            self._running.pop()
 
     # What the tests read --------------------------------------------------------------
+
+    @property
+    def batches(self) -> list[str]:
+        """Every batch, as sent."""
+        return [batch.sql for batch in self.log]
 
     def batches_without_comment(self) -> list[str]:
         """Every batch with dbt's leading query comment removed, and the `?` parameter
         markers of a parameterised batch numbered `@P1, @P2, ...`, as the ODBC driver sends
         them to the server."""
         return [
-            _number_parameters(without_query_comment(batch))
-            if params
-            else without_query_comment(batch)
-            for batch, params in zip(self.batches, self.parameters, strict=True)
+            _number_parameters(without_query_comment(batch.sql))
+            if batch.parameters
+            else without_query_comment(batch.sql)
+            for batch in self.log
         ]
+
+    def find(self, fragment: str) -> list[Batch]:
+        """The batches containing `fragment` (case-insensitive), in the order sent."""
+        return [batch for batch in self.log if fragment.lower() in batch.sql.lower()]
+
+    def fate(self, batch: Batch) -> str:
+        """What became of a batch's changes: "autocommit", "commit", "rollback", or "open"
+        (its transaction had not ended when the recording stopped)."""
+        if batch.transaction is None:
+            return "autocommit"
+        return self.outcomes.get(batch.transaction, "open")
 
     # The connection -------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Sequence[Any] | None) -> tuple[list | None, list]:
-        """Record a batch, apply it to the catalog, return (description, rows)."""
+    def open_session(self) -> int:
         with self._lock:
-            self.batches.append(sql)
-            self.parameters.append(params)
-            answer = _Answer(self, without_query_comment(sql)).answer()
-            self._track(sql, len(self.batches) - 1)
+            session = len(self._sessions) + 1
+            self._sessions[session] = _Session()
+            return session
+
+    def close_session(self, session: int) -> None:
+        """A session closed with a transaction open rolls it back."""
+        with self._lock:
+            self._end(self._sessions[session], "rollback")
+
+    def execute(
+        self, sql: str, params: Sequence[Any] | None, session: int
+    ) -> tuple[list | None, list]:
+        """Record a batch, follow the transactions of its session, apply it to the catalog,
+        return (description, rows); raise SqlServerError for a batch `errors` names."""
+        with self._lock:
+            state = self._sessions[session]
+            statement = without_query_comment(sql)
+            if _BEGIN.fullmatch(statement):
+                if state.depth == 0:
+                    state.transaction = len(self.log)
+                state.depth += 1
+            self.log.append(Batch(session, sql, params, state.transaction))
+            failure = self._failure(sql)
+            ran = sql if failure is None else sql[: failure[0]]
+            for setting in _XACT_ABORT.finditer(_session_level(ran)):
+                state.xact_abort = setting.group(1).lower() == "on"
+            if failure is not None:
+                self._track(ran, len(self.log) - 1)
+                if state.xact_abort:
+                    self._end(state, "rollback")
+                raise SqlServerError(failure[1])
+            answer = _Answer(self, statement).answer()
+            self._track(sql, len(self.log) - 1)
+            end = _END.fullmatch(statement)
+            if end and state.depth:
+                outcome = end.group(1).lower()  # a ROLLBACK ends every nested level
+                state.depth = 0 if outcome == "rollback" else state.depth - 1
+                if state.depth == 0:
+                    self._end(state, outcome)
             return answer
+
+    def _failure(self, sql: str) -> tuple[int, str] | None:
+        """Where the batch fails, and with which message, if `errors` names it."""
+        low = sql.lower()
+        for fragment, message in self.errors.items():
+            position = low.find(fragment.lower())
+            if position != -1:
+                return position, message
+        return None
+
+    def _end(self, state: _Session, outcome: str) -> None:
+        if state.transaction is not None:
+            self.outcomes[state.transaction] = outcome
+        state.transaction, state.depth = None, 0
 
 
 def _number_parameters(sql: str) -> str:
@@ -651,7 +844,7 @@ def _select_list(
         expression = projection.unalias()
         data_type = None
         if isinstance(expression, exp.Cast):
-            data_type = expression.to.sql().lower()
+            data_type = expression.to.sql(dialect="tsql").lower()
         elif isinstance(expression, exp.Column):
             table = expression.table.lower()
             data_type = next(
@@ -681,15 +874,16 @@ def _source_columns(
 
 
 class _Cursor:
-    def __init__(self, server: FakeSqlServer) -> None:
+    def __init__(self, server: FakeSqlServer, session: int) -> None:
         self._server = server
+        self._session = session
         self._rows: list[tuple] = []
         self.description = None
         self.rowcount = -1
 
     def execute(self, sql: str, *bindings: object) -> _Cursor:
         params = bindings[0] if len(bindings) == 1 else (bindings or None)
-        self.description, self._rows = self._server.execute(sql, params)
+        self.description, self._rows = self._server.execute(sql, params, self._session)
         return self
 
     def fetchall(self) -> list[tuple]:
@@ -719,9 +913,10 @@ class _Handle:
 
     def __init__(self, server: FakeSqlServer) -> None:
         self._server = server
+        self.session = server.open_session()
 
     def cursor(self) -> _Cursor:
-        return _Cursor(self._server)
+        return _Cursor(self._server, self.session)
 
     def commit(self) -> None:
         pass
@@ -730,7 +925,7 @@ class _Handle:
         pass
 
     def close(self) -> None:
-        pass
+        self._server.close_session(self.session)
 
     def add_output_converter(self, *args: object) -> None:
         pass
@@ -739,14 +934,19 @@ class _Handle:
 @contextmanager
 def fake_sqlserver(
     monkeypatch: pytest.MonkeyPatch,
-    tables: list[tuple[str, str]] | None = None,
+    tables: Mapping[tuple[str, str], Sequence[Column]] | None = None,
     *,
+    errors: Mapping[str, str] | None = None,
     server: FakeSqlServer | None = None,
 ) -> Iterator[FakeSqlServer]:
-    """Patch dbt-sqlserver's connection manager to open fake connections to one server: a
-    new one holding `tables`, or `server`. Each connection first gets the session settings
-    dbt-sqlserver sends on opening (SET XACT_ABORT ON)."""
-    server = server if server is not None else FakeSqlServer(tables=list(tables or []))
+    """Patch dbt-sqlserver's connection manager to open fake connections (sessions) to one
+    server: `server`, or a new one holding `tables` and failing the batches `errors` names
+    (see FakeSqlServer). Each connection first gets the session settings dbt-sqlserver sends
+    on opening (SET XACT_ABORT ON)."""
+    if server is None:
+        server = FakeSqlServer(tables=dict(tables or {}), errors=dict(errors or {}))
+    elif tables or errors:
+        raise TypeError("give a server its tables and errors when creating it")
     manager = sqlserver_connections.SQLServerConnectionManager
 
     def fake_open(cls, connection):

@@ -13,11 +13,9 @@ import duckdb
 import pandas as pd
 import pytest
 import sqlglot
-from dbt.cli.main import dbtRunner
 from sqlglot import exp
-from sqlserver_fake import fake_sqlserver
+from sqlserver_fake import fake_sqlserver, invoke_sqlserver
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 # The T-SQL type of each column of the procedures' input query (customer_return_features_query):
 # keys as wide as TPCx-BB's bigint keys, ratios cast to float, frequency a T-SQL COUNT (int).
 FEATURE_INPUT_TYPES = {
@@ -27,27 +25,6 @@ FEATURE_INPUT_TYPES = {
     "monetaryRatio": "float",
     "frequency": "int",
 }
-
-
-def invoke_sqlserver(workdir: Path, *args: str):
-    """dbt against the sqlserver target of this project, its files under ``workdir``."""
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--target",
-            "sqlserver",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            "--no-partial-parse",
-            "--quiet",
-        ]
-    )
 
 
 def deployed_batches(workdir: Path, *extra: str) -> list[str]:

@@ -14,8 +14,14 @@ import re
 import pytest
 from conftest import PROJECT_DIR
 from dbt.cli.main import dbtRunner
-from sqlserver_fake import Batch, FakeSqlServer, fake_sqlserver, without_comment
-from test_sqlserver_target import SOURCE_TABLES, invoke_sqlserver
+from sqlserver_fake import (
+    SOURCE_TABLES,
+    Batch,
+    FakeSqlServer,
+    fake_sqlserver,
+    invoke_sqlserver,
+    without_query_comment,
+)
 
 ORDERS = '"tpcxbb_1gb"."dbo"."int_customer_orders"'
 ORDERS_COLUMNS = [
@@ -36,12 +42,8 @@ def incremental_run(default_sqlserver_env, tmp_path_factory) -> FakeSqlServer:
     """`dbt run` of the incremental int_customer_orders, whose table exists, and of the cluster
     table (its post-hook logs the build), as dbt sends it to SQL Server."""
     workdir = tmp_path_factory.mktemp("sqlserver_incremental")
-    tables = [*SOURCE_TABLES, ("dbo", "int_customer_orders")]
-    columns = {("dbo", "int_customer_orders"): ORDERS_COLUMNS}
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        fake_sqlserver(patch, tables, columns) as server,
-    ):
+    tables = {**SOURCE_TABLES, ("dbo", "int_customer_orders"): ORDERS_COLUMNS}
+    with pytest.MonkeyPatch.context() as patch, fake_sqlserver(patch, tables) as server:
         result = invoke_sqlserver(
             workdir, "run", "--select", "int_customer_orders", "customer_clusters_sqlserver"
         )
@@ -63,8 +65,8 @@ def test_incremental_delete_and_insert_commit_together_in_one_transaction(increm
     assert incremental_run.fate(delete) == "commit"
     session = [batch for batch in incremental_run.log if batch.session == delete.session]
     opened = [b for b in session if b.transaction == delete.transaction]
-    assert without_comment(opened[0].sql) == "BEGIN TRANSACTION"
-    assert without_comment(opened[-1].sql) == "IF @@TRANCOUNT > 0 COMMIT TRANSACTION"
+    assert without_query_comment(opened[0].sql) == "BEGIN TRANSACTION"
+    assert without_query_comment(opened[-1].sql) == "IF @@TRANCOUNT > 0 COMMIT TRANSACTION"
     assert session.index(opened[0]) < session.index(delete) <= session.index(insert)
 
 
@@ -83,10 +85,12 @@ def test_the_cluster_tables_post_hook_logs_the_build_in_its_committed_transactio
 
 
 def test_nothing_a_run_writes_is_rolled_back(incremental_run):
-    writes = [batch for batch in incremental_run.log if WRITES.search(without_comment(batch.sql))]
+    writes = [
+        batch for batch in incremental_run.log if WRITES.search(without_query_comment(batch.sql))
+    ]
     assert len(writes) >= 5
     lost = {
-        without_comment(batch.sql)[:80]: incremental_run.fate(batch)
+        without_query_comment(batch.sql)[:80]: incremental_run.fate(batch)
         for batch in writes
         if incremental_run.fate(batch) not in ("commit", "autocommit")
     }

@@ -2,8 +2,9 @@
 (sqlserver_fake.py): what dbt would send SQL Server on a first build on an empty server, a
 nightly build over what the first one created, and a `--full-refresh` build over the same.
 Every batch must parse as T-SQL, every column type in DDL must exist in T-SQL with its
-length, incremental models must take the branch their build calls for, and the grants of
-the models configured with grants must be sent, to no one else."""
+length, every relation and procedure must exist when a batch uses it, incremental models
+must take the branch their build calls for, and the grants of the models configured with
+grants must be sent, to no one else."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import sqlglot
 from dbt.cli.main import dbtRunnerResult
 from sqlglot import exp
 from sqlserver_fake import (
+    SOURCE_TABLES,
     FakeSqlServer,
     columns_from_manifest,
     fake_sqlserver,
@@ -26,31 +28,6 @@ from sqlserver_fake import (
     sql_units,
 )
 
-# The source tables of the restored tpcxbb_1gb, the only relations of an empty server, with
-# the columns the staging models read, typed as in the TPC-DS schema TPCx-BB takes them from.
-SOURCE_TABLES = {
-    "store_sales": [
-        ("ss_ticket_number", "bigint"),
-        ("ss_item_sk", "bigint"),
-        ("ss_customer_sk", "bigint"),
-        ("ss_sold_date_sk", "bigint"),
-        ("ss_net_paid", "decimal(7,2)"),
-    ],
-    "store_returns": [
-        ("sr_ticket_number", "bigint"),
-        ("sr_item_sk", "bigint"),
-        ("sr_customer_sk", "bigint"),
-        ("sr_returned_date_sk", "bigint"),
-        ("sr_return_amt", "decimal(7,2)"),
-    ],
-    "customer": [
-        ("c_customer_sk", "bigint"),
-        ("c_customer_id", "char(16)"),
-        ("c_first_name", "char(20)"),
-        ("c_last_name", "char(30)"),
-        ("c_email_address", "char(50)"),
-    ],
-}
 BUILDS = ("first", "nightly", "full_refresh")
 # What dbt builds beside a model and drops again: work relations, data and unit test views.
 WORK_RELATION = re.compile(r"__dbt_|^dbo\.(testview|expectedview)_")
@@ -74,12 +51,12 @@ class RecordedBuild:
         return json.loads(comment.group(1)).get("node_id", "") if comment else ""
 
     def actions_on(self, relation: str) -> list[str]:
-        return [e.action for e in self.server.events if e.relation == relation]
+        return [e.action for e in self.server.events if e.name == relation]
 
     def reads_itself(self, relation: str, node_id: str) -> bool:
         """Whether the node's own batches read its relation: its is_incremental() branch."""
         return any(
-            e.relation == relation and e.action == "read" and self.node_of(e.batch) == node_id
+            e.name == relation and e.action == "read" and self.node_of(e.batch) == node_id
             for e in self.server.events
         )
 
@@ -108,9 +85,7 @@ def manifest(default_sqlserver_env, tmp_path_factory) -> Any:
 def first_build(manifest, tmp_path_factory) -> RecordedBuild:
     """`dbt build` on a server holding only the source tables."""
     by_relation, by_node = columns_from_manifest(manifest)
-    server = FakeSqlServer(declared_columns=by_relation, node_columns=by_node)
-    for name, columns in SOURCE_TABLES.items():
-        server.add_table("dbo", name, columns)
+    server = FakeSqlServer(tables=SOURCE_TABLES, declared_columns=by_relation, node_columns=by_node)
     return record_build("first", manifest, tmp_path_factory, server)
 
 
@@ -386,14 +361,38 @@ def test_every_column_type_in_ddl_exists_in_tsql_with_its_length(build):
     assert not problems, f"{build.name} build:\n" + "\n".join(dict.fromkeys(problems))
 
 
+def users_of_missing(build: RecordedBuild, actions: set[str]) -> dict[str, set[str]]:
+    """Each object the build used with one of `actions` when it did not exist, and the nodes
+    (or batches) that used it."""
+    users: dict[str, set[str]] = {}
+    for event in build.server.events:
+        if event.missing and event.action in actions:
+            node = build.node_of(event.batch) or f"batch {event.batch}"
+            users.setdefault(event.name, set()).add(node)
+    return users
+
+
 def test_every_relation_is_read_only_once_it_exists(build):
-    missing: dict[str, set[str]] = {}
-    for relation, index in build.server.missing_reads:
-        missing.setdefault(relation, set()).add(build.node_of(index) or f"batch {index}")
+    uses = {"read", "insert", "delete", "update", "truncate", "merge"}
+    missing = users_of_missing(build, uses)
     assert not missing, (
         f"{build.name} build reads relations that do not exist (SQL Server cannot create a "
         f"view or table over them): "
         + "; ".join(f"{r}, read by {', '.join(sorted(nodes))}" for r, nodes in missing.items())
+    )
+
+
+def test_every_procedure_is_executed_only_once_the_build_has_created_it(manifest, build):
+    # A build on a fresh server works without a separate deploy step.
+    procedure_tables = {
+        uid for uid, node in manifest.nodes.items() if node.config.materialized == "procedure_table"
+    }
+    executing = {build.node_of(e.batch) for e in build.server.events if e.action == "exec"}
+    assert procedure_tables, "no model is filled by a procedure any more"
+    assert procedure_tables <= executing, f"{build.name}: no exec seen for some procedure tables"
+    missing = users_of_missing(build, {"exec"})
+    assert not missing, f"{build.name} build executes procedures that do not exist: " + "; ".join(
+        f"{p}, by {', '.join(sorted(nodes))}" for p, nodes in missing.items()
     )
 
 

@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from test_sqlserver_target import invoke_sqlserver
+from sqlserver_fake import invoke_sqlserver
 
 # Types DuckDB has and T-SQL has not, or has as something else (`text` is a deprecated LOB).
 NOT_TSQL = {"boolean", "bool", "double", "text", "string"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlfluff
-from test_sqlserver_target import invoke_sqlserver
+from sqlserver_fake import invoke_sqlserver
 
 from customer_segmentation import sqlserver_setup
 from customer_segmentation.sqlserver_setup import SETUP_SQL, render, setup_variables

@@ -13,14 +13,13 @@ import pandas as pd
 import pytest
 import sqlfluff
 import sqlglot
-from conftest import error_messages
+from conftest import PROJECT_DIR, error_messages
 from sqlglot import exp
 from sqlglot.lineage import lineage
 from sqlglot.optimizer.qualify import qualify
-from sqlserver_fake import FakeSqlServer, fake_sqlserver
+from sqlserver_fake import SOURCE_TABLES, FakeSqlServer, fake_sqlserver, invoke_sqlserver
 from sqlserver_procedures import (
     deployed_batches,
-    invoke_sqlserver,
     n_literal,
     procedure_text,
     result_set,
@@ -30,10 +29,8 @@ from sqlserver_procedures import (
 from customer_segmentation import sqlserver_script
 from customer_segmentation.clustering import CLUSTER_TABLE_COLUMNS
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden" / "py_generate_customer_return_clusters.sql"
 PROCEDURE_ANALYSIS = "analysis.customer_segmentation.py_generate_customer_return_clusters"
-SOURCE_TABLES = [("dbo", "store_sales"), ("dbo", "store_returns"), ("dbo", "customer")]
 # `exec <procedure>`, run by the procedure_table materialization.
 NOT_A_VIEW_BODY = {
     "customer_clusters_sqlserver",
