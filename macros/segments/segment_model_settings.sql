@@ -32,7 +32,7 @@
         {%- set valid = modules.re.fullmatch('[0-9]{1,9}(\\.[0-9]{1,15})?', value) -%}
         {%- if not valid or (upper is not none and (value | float <= 0 or value | float > upper)) -%}
             {{ exceptions.raise_compiler_error(
-                'var ' ~ name ~ '=' ~ value ~ ' is not allowed: use a decimal number >= 0'
+                'var ' ~ name ~ '=' ~ value ~ ' is not allowed: use a number >= 0'
                 ~ (' in (0, ' ~ upper ~ ']' if upper is not none else '')
             ) }}
         {%- endif -%}
@@ -69,4 +69,10 @@
     {%- do args.append('@full_refresh = ' ~ (1 if flags.FULL_REFRESH else 0)) -%}
     {%- do args.append('@model_run_id = ' ~ (pinned if pinned is not none else 'null')) -%}
     {{ return(args | join(',\n    ')) }}
+{%- endmacro -%}
+
+{#- on-run-start: every segment-model var checked before any node runs, on every target. -#}
+{%- macro validate_segment_model_vars() -%}
+    {%- do segment_model_settings() -%}
+    {%- do pinned_model_run_id() -%}
 {%- endmacro -%}
