@@ -2,16 +2,20 @@
 
 Each read opens the file read-only and closes it at once: DuckDB admits no writer while any
 process holds the file, and the nightly `dbt build` must be able to write the next model.
+A file that is missing, busy or unreadable raises `RegistryUnavailable` with a reason that
+names no path (the endpoint shows it to clients); the original error is its cause.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from customer_segmentation.registry import clusterer_from_rows, select_run
-from customer_segmentation.service import ScoringModel
+from customer_segmentation.service import RegistryUnavailable, ScoringModel
 
 SCHEMA = "main"
 REGISTRY_TABLE = "segment_model_registry"
@@ -22,10 +26,23 @@ SEGMENTS_TABLE = "segments"
 FEATURES_TABLE = "customer_return_features"
 
 
-def _connect(database: Path) -> duckdb.DuckDBPyConnection:
+@contextmanager
+def _connect(database: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection, closed on leaving the block."""
     if not Path(database).exists():
-        raise FileNotFoundError(f"{database} does not exist: run `make run` first")
-    return duckdb.connect(str(database), read_only=True)
+        raise RegistryUnavailable("the database file does not exist: run `make run` first")
+    try:
+        con = duckdb.connect(str(database), read_only=True)
+    except duckdb.Error as exc:
+        reason = f"the database file cannot be opened, busy or unreadable ({type(exc).__name__})"
+        raise RegistryUnavailable(reason) from exc
+    with con:
+        try:
+            yield con
+        except duckdb.Error as exc:
+            raise RegistryUnavailable(
+                f"the registry cannot be read ({type(exc).__name__})"
+            ) from exc
 
 
 def current_run_id(database: Path) -> str | None:

@@ -7,9 +7,15 @@ feature rows of known customers are read from the registry in the DuckDB file, o
 and closed again at once (DuckDB lets no writer in while any process holds the file open), and
 re-read when the registry's current run changes, so a new training run is served without a
 restart. Scoring is the clustering core's `predict`, the code the dbt Python model uses.
+
+What can be checked before the body is read is checked first, in `RequestGuard`: no query
+string on /score (it would be logged), the key, and the body's size.
 """
 
 import argparse
+import copy
+import json
+import logging
 import math
 import os
 import secrets
@@ -37,15 +43,31 @@ from pydantic import (
     create_model,
 )
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from customer_segmentation.clustering import FEATURE_COLUMNS, CustomerReturnClusterer
 
 API_KEY_ENV = "SEGMENTS_API_KEY"
+# secrets.token_urlsafe(24) is 32 characters.
+MIN_KEY_LENGTH = 32
 DATABASE_ENV = "SEGMENTS_DUCKDB_PATH"
 MAX_BATCH_ENV = "SEGMENTS_MAX_BATCH"
 DEFAULT_MAX_BATCH = 10_000
-# How often the registry is checked for a newer model, in seconds.
+# How often the registry is checked for a newer model, in seconds. Every check opens the DuckDB
+# file, and while it is open the nightly build cannot write it: never more than once a second.
 RELOAD_INTERVAL_ENV = "SEGMENTS_RELOAD_SECONDS"
+DEFAULT_RELOAD_SECONDS = 5.0
+MIN_RELOAD_SECONDS = 1.0
+MAX_BODY_ENV = "SEGMENTS_MAX_BODY_BYTES"
+# A feature row is about 120 bytes of JSON; 256 leaves room for long floats and whitespace.
+BODY_BYTES_PER_ROW = 256
+SCORE_PATH = "/score"
+
+logger = logging.getLogger(__name__)
+
+
+class RegistryUnavailable(Exception):  # noqa: N818 (a state, not a bug)
+    """The registry cannot be read now; the message is shown to clients, so it names no path."""
 
 
 @dataclass(frozen=True)
@@ -150,26 +172,36 @@ class ErrorBody(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(
+        description="ok, stale (serving a model the file cannot confirm) or unavailable"
+    )
     model_loaded: bool
     run_id: str | None
-    error: str | None = None
+    stale: bool = Field(description="the model is served but the registry cannot be read now")
+    error: str | None = Field(None, description="why the registry cannot be read; names no path")
 
 
 class ModelHolder:
     """The model being served; reloaded when the loader reports a new run, at most so often."""
 
-    def __init__(self, loader: ModelLoader, current_run: Callable[[], str | None], every: float):
+    def __init__(
+        self,
+        loader: ModelLoader,
+        current_run: Callable[[], str | None],
+        every: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._loader = loader
         self._current_run = current_run
         self._every = every
+        self._clock = clock
         self._lock = threading.Lock()
         self._checked = -math.inf
         self.model: ScoringModel | None = None
         self.error: str | None = None
 
     def get(self) -> ScoringModel | None:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._checked >= self._every and self._lock.acquire(blocking=False):
             try:
                 self._checked = now
@@ -185,7 +217,122 @@ class ModelHolder:
                 self.model = self._loader()
             self.error = None
         except Exception as exc:  # keep serving the model we have; report why in /health
-            self.error = f"{type(exc).__name__}: {exc}"
+            # Clients see a reason without paths; the operator's log has the whole error.
+            logger.warning(
+                "cannot read the registry; serving the model loaded before", exc_info=True
+            )
+            if isinstance(exc, RegistryUnavailable):
+                self.error = str(exc)
+            else:
+                self.error = f"the registry cannot be read ({type(exc).__name__})"
+
+
+def key_matches(authorization: str, api_key: str) -> bool:
+    """Whether an Authorization header carries the key as a Bearer token (constant time)."""
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        given = ""
+    return secrets.compare_digest(given.strip().encode(), api_key.encode())
+
+
+def default_max_body_bytes(max_batch: int) -> int:
+    """Room for a full batch of feature rows."""
+    return max_batch * BODY_BYTES_PER_ROW + 4096
+
+
+class RequestGuard:
+    """Checks what needs no body before any of it is read, then reads at most the limit.
+
+    A pure ASGI middleware, so neither FastAPI nor pydantic sees an unauthenticated or oversized
+    body: on /score a query string is 400 (a key sent there would reach the access log), a
+    missing or wrong key 401, and on every route a body over `max_body_bytes` is 413, by its
+    Content-Length or once that much of a streamed body has arrived.
+    """
+
+    def __init__(self, app: ASGIApp, api_key: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.api_key = api_key
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope["path"] == SCORE_PATH:
+            if scope.get("query_string"):
+                detail = "no query string on /score: send the key in the Authorization header"
+                await _reply(send, 400, detail)
+                return
+            if not key_matches(headers.get("authorization", ""), self.api_key):
+                await _reply(send, 401, "missing or wrong API key", {"WWW-Authenticate": "Bearer"})
+                return
+        too_large = f"body: at most {self.max_body_bytes} bytes"
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await _reply(send, 400, "Content-Length is not a number")
+                return
+            if int(declared) > self.max_body_bytes:
+                await _reply(send, 413, too_large)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await _reply(send, 413, too_large)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _reply(send: Send, status_code: int, detail: str, headers: dict | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        # The body may be unread: the client must not reuse the connection.
+        (b"connection", b"close"),
+    ] + [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status_code, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class OmitQueryStrings(logging.Filter):
+    """Cuts the query string off uvicorn's access log lines, so no key sent there is logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn.access logs (client, method, path with query, http version, status).
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with query strings left out of the access log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["omit_query_strings"] = {"()": OmitQueryStrings}
+    config["loggers"]["uvicorn.access"]["filters"] = ["omit_query_strings"]
+    return config
 
 
 def create_app(
@@ -193,12 +340,33 @@ def create_app(
     current_run: Callable[[], str | None],
     api_key: str,
     max_batch: int = DEFAULT_MAX_BATCH,
-    reload_seconds: float = 5.0,
+    reload_seconds: float = DEFAULT_RELOAD_SECONDS,
+    max_body_bytes: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
-    """The scoring service around a model loader; the loader is the only I/O."""
-    if not api_key:
-        raise ValueError(f"an API key is required: set {API_KEY_ENV}")
-    holder = ModelHolder(loader, current_run, reload_seconds)
+    """The scoring service around a model loader; the loader is the only I/O.
+
+    Refuses settings it cannot serve safely with a ValueError naming the variable. `clock`
+    lets tests move time instead of waiting for the reload interval.
+    """
+    if len(api_key) < MIN_KEY_LENGTH:
+        raise ValueError(
+            f"{API_KEY_ENV} must be at least {MIN_KEY_LENGTH} characters, got {len(api_key)}: "
+            "generate one with python3 -c 'import secrets; print(secrets.token_urlsafe(24))'"
+        )
+    if max_batch < 1:
+        raise ValueError(f"{MAX_BATCH_ENV} must be >= 1, got {max_batch}")
+    if not (math.isfinite(reload_seconds) and reload_seconds >= MIN_RELOAD_SECONDS):
+        raise ValueError(
+            f"{RELOAD_INTERVAL_ENV} must be at least {MIN_RELOAD_SECONDS:g} s, "
+            f"got {reload_seconds}: each check opens the DuckDB file, which the nightly build "
+            "must be able to write"
+        )
+    if max_body_bytes is None:
+        max_body_bytes = default_max_body_bytes(max_batch)
+    if max_body_bytes < 1:
+        raise ValueError(f"{MAX_BODY_ENV} must be >= 1, got {max_body_bytes}")
+    holder = ModelHolder(loader, current_run, reload_seconds, clock)
     ScoreRequest = score_request_model(max_batch)  # noqa: N806 (a class)
     app = FastAPI(
         title="Customer segment scoring",
@@ -208,13 +376,15 @@ def create_app(
             "Send `Authorization: Bearer <key>`."
         ),
     )
+    app.add_middleware(RequestGuard, api_key=api_key, max_body_bytes=max_body_bytes)
     bearer = HTTPBearer(auto_error=False, description=f"the key in {API_KEY_ENV}")
 
     def require_key(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> None:
-        given = credentials.credentials if credentials else ""
-        if not secrets.compare_digest(given.encode(), api_key.encode()):
+        # RequestGuard has refused a wrong key already; this documents the scheme in OpenAPI.
+        given = f"Bearer {credentials.credentials}" if credentials else ""
+        if not key_matches(given, api_key):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 detail="missing or wrong API key",
@@ -248,12 +418,15 @@ def create_app(
 
     @app.get("/health", response_model=Health, responses={503: {"model": Health}})
     def health() -> JSONResponse:
-        """Liveness and readiness: 200 with the run id when a model is loaded, else 503."""
+        """200 with the run id while a model is served (`stale` when the file cannot be read
+        now, with the reason), 503 with the reason while no model can be loaded."""
         model = holder.get()
+        stale = model is not None and holder.error is not None
         body = Health(
-            status="ok" if model else "unavailable",
+            status="stale" if stale else "ok" if model else "unavailable",
             model_loaded=model is not None,
             run_id=model.run_id if model else None,
+            stale=stale,
             error=holder.error,
         )
         return JSONResponse(body.model_dump(), status_code=200 if model else 503)
@@ -263,8 +436,10 @@ def create_app(
         response_model=ScoreResponse,
         dependencies=[Depends(require_key)],
         responses={
+            400: {"model": ErrorBody, "description": "a query string (send the key in a header)"},
             401: {"model": ErrorBody, "description": "missing or wrong API key"},
             404: {"model": ErrorBody, "description": "a customer key that is not in the features"},
+            413: {"model": ErrorBody, "description": "a body over the size limit"},
             422: {"model": ErrorBody, "description": "the request names the bad field"},
             503: {"model": ErrorBody, "description": "no model loaded yet"},
         },
@@ -320,20 +495,24 @@ def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
-def settings_from_env() -> tuple[str, Path, int, float]:
-    """API key, database, batch limit and reload interval from the environment."""
+def settings_from_env() -> tuple[str, Path, dict[str, Any]]:
+    """API key, database and create_app's limits from the environment; create_app checks them."""
     api_key = os.environ.get(API_KEY_ENV, "")
     if not api_key:
         raise SystemExit(f"set {API_KEY_ENV} to the key clients must send (Bearer token)")
     database = Path(os.environ.get(DATABASE_ENV, "segmentation.duckdb"))
-    try:
-        max_batch = int(os.environ.get(MAX_BATCH_ENV, DEFAULT_MAX_BATCH))
-        reload_seconds = float(os.environ.get(RELOAD_INTERVAL_ENV, "5"))
-    except ValueError as exc:
-        raise SystemExit(f"{MAX_BATCH_ENV} / {RELOAD_INTERVAL_ENV}: {exc}") from exc
-    if max_batch < 1:
-        raise SystemExit(f"{MAX_BATCH_ENV} must be >= 1, got {max_batch}")
-    return api_key, database, max_batch, reload_seconds
+    limits: dict[str, Any] = {}
+    for name, env, parse in (
+        ("max_batch", MAX_BATCH_ENV, int),
+        ("reload_seconds", RELOAD_INTERVAL_ENV, float),
+        ("max_body_bytes", MAX_BODY_ENV, int),
+    ):
+        if env in os.environ:
+            try:
+                limits[name] = parse(os.environ[env])
+            except ValueError as exc:
+                raise SystemExit(f"{env}: {exc}") from exc
+    return api_key, database, limits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,18 +524,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="loopback unless told otherwise")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
-    api_key, database, max_batch, reload_seconds = settings_from_env()
+    api_key, database, limits = settings_from_env()
+    try:
+        app = create_app(
+            loader=lambda: load_scoring_model(database),
+            current_run=lambda: current_run_id(database),
+            api_key=api_key,
+            **limits,
+        )
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
     if not database.exists():
         print(f"{database} does not exist: run `make run` first", file=sys.stderr)
         return 2
-    app = create_app(
-        loader=lambda: load_scoring_model(database),
-        current_run=lambda: current_run_id(database),
-        api_key=api_key,
-        max_batch=max_batch,
-        reload_seconds=reload_seconds,
-    )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=log_config())
     return 0
 
 

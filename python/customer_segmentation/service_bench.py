@@ -66,7 +66,7 @@ def measure(client: httpx.Client, body: dict, max_requests: int, max_seconds: fl
 
 
 def run(database: Path, max_requests: int, max_seconds: float) -> list[dict]:
-    key = secrets.token_urlsafe(16)
+    key = secrets.token_urlsafe(24)
     port = free_port()
     env = os.environ | {"SEGMENTS_API_KEY": key, "SEGMENTS_DUCKDB_PATH": str(database)}
     server = subprocess.Popen(

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from customer_segmentation.clustering import FEATURE_COLUMNS, CustomerReturnClusterer, KMeansParams
 from customer_segmentation.service import ScoringModel
 
-KEY = "test-key"
+KEY = "test-key-0123456789abcdefghijklmnopq"  # the service wants at least 32 characters
 AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def jumping_clock(step: float = 60.0) -> Callable[[], float]:
+    """A clock a reload interval ahead at every reading: every request checks the registry."""
+    return itertools.count(0.0, step).__next__
+
+
+class ManualClock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def small_model(run_id: str = "run-1", seed: int = 0) -> ScoringModel:
@@ -29,10 +47,12 @@ class Registry:
     def __init__(self) -> None:
         self.model = small_model()
         self.loads = 0
+        self.checks = 0
 
     def load(self) -> ScoringModel:
         self.loads += 1
         return self.model
 
     def current_run(self) -> str:
+        self.checks += 1
         return self.model.run_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from service_fakes import AUTH, KEY
+from service_fakes import AUTH, KEY, jumping_clock
 
 from customer_segmentation.clustering import FEATURE_COLUMNS
 from customer_segmentation.registry_reader import current_run_id, load_scoring_model
@@ -19,7 +19,7 @@ def client_for(database) -> TestClient:
         current_run=lambda: current_run_id(database),
         api_key=KEY,
         max_batch=100_000,
-        reload_seconds=0,
+        clock=jumping_clock(),
     )
     return TestClient(app)
 
@@ -49,7 +49,13 @@ def test_the_served_run_is_the_current_run_of_the_build(built_project):
         "select run_id from main.segment_model_runs where is_current = 1"
     )["run_id"][0]
     health = client_for(built_project.database).get("/health").json()
-    assert health == {"status": "ok", "model_loaded": True, "run_id": str(current), "error": None}
+    assert health == {
+        "status": "ok",
+        "model_loaded": True,
+        "run_id": str(current),
+        "stale": False,
+        "error": None,
+    }
 
 
 def test_a_retrain_is_served_without_restarting_the_service(make_project):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from service_fakes import KEY, Registry
+from service_fakes import KEY, Registry, jumping_clock
 
 from customer_segmentation.service import create_app
 
 registry = Registry()
-app = create_app(registry.load, registry.current_run, KEY, max_batch=50, reload_seconds=0)
+app = create_app(registry.load, registry.current_run, KEY, max_batch=50, clock=jumping_clock())
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
