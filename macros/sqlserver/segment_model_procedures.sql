@@ -1,7 +1,9 @@
 {#- The SQL Server procedures that run the segment model in Machine Learning Services. Each is
     `sp_execute_external_script` with the generated core (`segment_model_script`) plus one
-    call of `customer_segmentation.procedures`, the features recomputed from the live source
-    tables by the feature models' own SQL (`customer_return_features_query`), the registry
+    call of `customer_segmentation.procedures`, the features as input (the tutorial's
+    procedure recomputes them from the live source tables with the feature models' own SQL,
+    `customer_return_features_query`, as apps expect; the build's training and transitions
+    procedures read the feature table the build has just made), the registry
     rows of a run handed over through `@params` as JSON, and `WITH RESULT SETS` typed by the
     YAML columns of the model that stores the result, so the two cannot drift. -#}
 
@@ -85,9 +87,20 @@
     for json path, include_null_values
 {%- endmacro -%}
 
-{#- sp_execute_external_script with the core and `call`; `params` maps each Python variable
-    to (T-SQL type, T-SQL value); the result set is typed by `result_model`'s YAML. -#}
-{%- macro external_script_call(call, params, result_model) -%}
+{#- The built feature table as a procedure's input: what a build trains and counts on, read
+    once instead of aggregating the fact tables again. -#}
+{%- macro feature_table_query() -%}
+    select
+    {%- for column in ['customer'] + segment_features() %}
+        {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+    from {{ model_relation('customer_return_features') }}
+{%- endmacro -%}
+
+{#- sp_execute_external_script with the core and `call` on the rows of `input_query`;
+    `params` maps each Python variable to (T-SQL type, T-SQL value); the result set is typed
+    by `result_model`'s YAML. -#}
+{%- macro external_script_call(call, params, result_model, input_query) -%}
     {%- set script = segment_model_script() ~ '\n# --- the procedure\'s call\n' ~ call ~ '\n' -%}
     {%- set declared = [] -%}
     {%- for name, type_and_value in params.items() -%}
@@ -96,7 +109,7 @@
     exec sp_execute_external_script
         @language = N'Python',
         @script = N'{{ script | replace("'", "''") }}',
-        @input_data_1 = N'{{ customer_return_features_query() | replace("'", "''") }}',
+        @input_data_1 = N'{{ input_query | replace("'", "''") }}',
         @input_data_1_name = N'my_input_data',
         @params = N'{{ declared | join(", ") }}'
         {%- for name, type_and_value in params.items() %},
@@ -131,6 +144,7 @@ begin
         'OutputDataSet = score_from_procedure(my_input_data, model_json)',
         {'model_json': ('nvarchar(max)', '@model_json')},
         'customer_clusters_sqlserver',
+        customer_return_features_query(),
     ) }}
 end
 {%- endmacro -%}
@@ -186,6 +200,7 @@ begin
             'outlier_quantile': ('float', '@outlier_quantile'),
         },
         'segment_model_registry_sqlserver',
+        feature_table_query(),
     ) }}
 end
 {%- endmacro -%}
@@ -221,6 +236,7 @@ begin
             'current_model_json': ('nvarchar(max)', '@current_model'),
         },
         'segment_transitions_sqlserver',
+        feature_table_query(),
     ) }}
 end
 {%- endmacro -%}

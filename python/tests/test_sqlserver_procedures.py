@@ -9,6 +9,8 @@ bigint keys as float64 and rows shuffled; the results are compared with the Duck
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -73,14 +75,15 @@ def features(procedures, built_project) -> pd.DataFrame:
     return procedure_input(procedures[SCORE], built_project.database)
 
 
-def call(procedure: str, runtime: str, features: pd.DataFrame, params: dict) -> pd.DataFrame:
-    """Run the procedure's script in the emulator as sp_execute_external_script would."""
+def call(procedure: str, runtime: str, database: Path, params: dict) -> pd.DataFrame:
+    """Run the procedure's script in the emulator as sp_execute_external_script would, on
+    the rows of its own @input_data_1 (run on the DuckDB build)."""
     declared = n_literal(procedure, "@params")
     assert [p.split()[0].lstrip("@") for p in declared.split(", ")] == list(params)
     return run_external_script(
         runtime,
         n_literal(procedure, "@script"),
-        input_data=features,
+        input_data=procedure_input(procedure, database),
         input_types=FEATURE_INPUT_TYPES,
         input_data_1_name=n_literal(procedure, "@input_data_1_name"),
         params=params,
@@ -89,13 +92,13 @@ def call(procedure: str, runtime: str, features: pd.DataFrame, params: dict) -> 
     ).output
 
 
-def train(procedures, runtime, features, current_json, next_run_id, **settings) -> pd.DataFrame:
+def train(procedures, runtime, database, current_json, next_run_id, **settings) -> pd.DataFrame:
     params = {
         "current_model_json": ("nvarchar(max)", current_json),
         "next_run_id": ("bigint", next_run_id),
         **{name: (t, settings.get(name, value)) for name, (t, value) in TRAIN_SETTINGS.items()},
     }
-    return call(procedures[TRAIN], runtime, features, params)
+    return call(procedures[TRAIN], runtime, database, params)
 
 
 def as_registry(rows: pd.DataFrame) -> pd.DataFrame:
@@ -104,13 +107,31 @@ def as_registry(rows: pd.DataFrame) -> pd.DataFrame:
     return typed_registry(plain)
 
 
+def test_the_builds_procedures_read_the_feature_table_the_tutorials_recomputes(
+    procedures, features, built_project
+):
+    # Training and transitions read the table the build just made, one scan of the feature
+    # table instead of the fact tables; apps' tutorial procedure recomputes it from the sources.
+    for name in (TRAIN, TRANSITIONS):
+        assert "store_sales" not in n_literal(procedures[name], "@input_data_1")
+        table = procedure_input(procedures[name], built_project.database)
+        pd.testing.assert_frame_equal(
+            table.sort_values("customer").reset_index(drop=True),
+            features.sort_values("customer").reset_index(drop=True),
+            check_dtype=False,
+        )
+    assert "store_sales" in n_literal(procedures[SCORE], "@input_data_1")
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_the_tutorial_procedure_gives_every_customer_the_duckdb_builds_segment(
     procedures, features, built_project, runtime
 ):
     procedure = procedures[SCORE]
     model_json = run_json(procedure, "@model_json", 1, built_project.database)
-    output = call(procedure, runtime, features, {"model_json": ("nvarchar(max)", model_json)})
+    output = call(
+        procedure, runtime, built_project.database, {"model_json": ("nvarchar(max)", model_json)}
+    )
     expected = built_project.query(
         "select Customer, cluster from main.py_customer_clusters order by Customer"
     )
@@ -122,9 +143,9 @@ def test_the_tutorial_procedure_gives_every_customer_the_duckdb_builds_segment(
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_training_a_first_run_gives_the_tutorials_partition_on_that_runtime(
-    procedures, features, runtime
+    procedures, features, built_project, runtime
 ):
-    rows = as_registry(train(procedures, runtime, features, None, 1))
+    rows = as_registry(train(procedures, runtime, built_project.database, None, 1))
     assert rows["run_id"].eq(1).all() and rows["train_reason"].eq("no model yet").all()
     assert rows["previous_run_id"].isna().all()
     ours = score_customers(features, rows).set_index("Customer")["cluster"].sort_index()
@@ -144,8 +165,8 @@ def test_training_a_first_run_gives_the_tutorials_partition_on_that_runtime(
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-def test_the_registry_records_the_runtime_that_trained_each_run(procedures, features, runtime):
-    rows = train(procedures, runtime, features, None, 1)
+def test_the_registry_records_the_runtime_that_trained_each_run(procedures, built_project, runtime):
+    rows = train(procedures, runtime, built_project.database, None, 1)
     pins = pinned_versions(runtime)
     first = rows.iloc[0]
     assert first["python_version"].startswith(pins["python"] + ".")
@@ -164,7 +185,9 @@ def test_a_retrain_in_the_procedure_gives_each_segment_the_id_of_its_nearest_cur
     procedures, features, built_project, runtime
 ):
     current = run_json(procedures[TRAIN], "@current_model", 1, built_project.database)
-    rows = as_registry(train(procedures, runtime, features, current, 2, retrain=True, n_init=3))
+    rows = as_registry(
+        train(procedures, runtime, built_project.database, current, 2, retrain=True, n_init=3)
+    )
     assert rows["run_id"].eq(2).all() and rows["previous_run_id"].eq(1).all()
     assert rows["train_reason"].eq("retrain requested").all()
     before = centroid_matrix(
@@ -184,7 +207,7 @@ def test_the_procedure_keeps_a_fresh_current_run_and_trains_nothing(
     procedures, features, built_project
 ):
     current = run_json(procedures[TRAIN], "@current_model", 1, built_project.database)
-    rows = train(procedures, "sql2019", features, current, 2)
+    rows = train(procedures, "sql2019", built_project.database, current, 2)
     assert rows.empty
     assert [c for c, _ in result_set(procedures[TRAIN])] == list(rows.columns)
 
@@ -202,7 +225,7 @@ def test_transitions_in_the_procedure_equal_the_python_models(
     output = call(
         procedures[TRANSITIONS],
         runtime,
-        features,
+        built_project.database,
         {
             "previous_model_json": ("nvarchar(max)", _json(previous)),
             "current_model_json": ("nvarchar(max)", _json(shifted)),

@@ -349,8 +349,16 @@ def test_procedure_declares_the_cluster_tables_columns_and_types(deploy_batches)
     assert [name for name, _ in columns] == list(CLUSTER_TABLE_COLUMNS)
 
 
+def without_script(procedure: str) -> str:
+    """The procedure with its @script literal elided: the script is the generated macro,
+    pinned by its staleness test and run by the emulator, not copied a third time here."""
+    script = procedure.index("@script = N'") + len("@script = N'")
+    end = procedure.index("',\n        @input_data_1 = N'", script)
+    return procedure[:script] + "<segment_model_script() + the procedure's call>" + procedure[end:]
+
+
 def test_procedure_text_equals_the_reviewed_golden_file(deploy_batches):
-    procedure = procedure_text(deploy_batches) + "\n"
+    procedure = without_script(procedure_text(deploy_batches)) + "\n"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(procedure, encoding="utf-8")

@@ -5,7 +5,5 @@
 -- procedure reads the current run from this table itself; with model_run_id pinned it checks
 -- the run exists and trains nothing.
 -- depends_on: {{ ref('customer_return_features') }}
--- depends_on: {{ ref('stg_tpcxbb__store_sales') }}
--- depends_on: {{ ref('stg_tpcxbb__store_returns') }}
 exec {{ procedure_relation('py_train_customer_segment_model') }}
     {{ segment_model_procedure_args() }}

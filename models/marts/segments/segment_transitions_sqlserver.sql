@@ -3,7 +3,5 @@
 -- with the previous and the latest run (the core's predict) and counts the pairs, once per
 -- run, as the Python model segment_transitions does on DuckDB.
 -- depends_on: {{ ref('customer_return_features') }}
--- depends_on: {{ ref('stg_tpcxbb__store_sales') }}
--- depends_on: {{ ref('stg_tpcxbb__store_returns') }}
 -- depends_on: {{ ref('segment_model_registry_sqlserver') }}
 exec {{ procedure_relation('py_segment_transitions') }}
