@@ -240,3 +240,19 @@ begin
     ) }}
 end
 {%- endmacro -%}
+
+{#- The arguments of `exec py_train_customer_segment_model` for this invocation. -#}
+{%- macro segment_model_procedure_args() -%}
+    {%- set settings = segment_model_settings() -%}
+    {%- set pinned = pinned_model_run_id() -%}
+    {%- set args = [] -%}
+    {%- for name in [
+        'n_clusters', 'random_state', 'n_init', 'scale_features', 'retrain',
+        'retrain_after_days', 'max_fit_drift', 'silhouette_sample_size', 'outlier_quantile'
+    ] -%}
+        {%- do args.append('@' ~ name ~ ' = ' ~ settings[name]) -%}
+    {%- endfor -%}
+    {%- do args.append('@full_refresh = ' ~ (1 if flags.FULL_REFRESH else 0)) -%}
+    {%- do args.append('@model_run_id = ' ~ (pinned if pinned is not none else 'null')) -%}
+    {{ return(args | join(',\n    ')) }}
+{%- endmacro -%}
