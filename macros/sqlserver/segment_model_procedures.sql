@@ -26,6 +26,22 @@
     )) }}
 {%- endmacro -%}
 
+{#- The relation of a seed of this project, from the manifest. -#}
+{%- macro seed_relation(seed_name) -%}
+    {%- if not execute -%}
+        {{ return(api.Relation.create(identifier=seed_name)) }}
+    {%- endif -%}
+    {%- set node = graph.nodes['seed.customer_segmentation.' ~ seed_name] -%}
+    {{ return(api.Relation.create(
+        database=node.database, schema=node.schema, identifier=node.alias
+    )) }}
+{%- endmacro -%}
+
+{#- A gate threshold var, validated, as a T-SQL float literal. -#}
+{%- macro gate_threshold(name) -%}
+    {{ return(validated_var(name) | float | string) }}
+{%- endmacro -%}
+
 {#- (name, data_type) of every YAML column of a model, in order: the procedures' result sets. -#}
 {%- macro model_column_types(model_name) -%}
     {%- if not execute -%}
@@ -66,6 +82,23 @@
             isnull(@known_runs, N'none'), N'); nothing was changed'
         );
         throw 50003, @unknown_run, 1;
+    end;
+{%- endmacro -%}
+
+{#- Stop when run `@run_variable` was rejected by its quality gates: it is never served. -#}
+{%- macro rejected_run_check(registry, run_variable) -%}
+    if exists (
+        select 1 from {{ registry }}
+        where run_id = {{ run_variable }} and {{ run_passed_gates_flag() }} = 0
+    )
+    begin
+        declare @rejected_run nvarchar(2048) = concat(
+            N'model_run_id=', {{ run_variable }},
+            N' was rejected by its quality gates and is never served (',
+            (select max(gate_failures) from {{ registry }} where run_id = {{ run_variable }}),
+            N'); pin a run that passed'
+        );
+        throw 50005, @rejected_run, 1;
     end;
 {%- endmacro -%}
 
@@ -123,7 +156,8 @@
 {%- endmacro -%}
 
 {#- The tutorial's procedure: every customer with the features and the stable segment id of
-    the current model (`@model_run_id`, else the registry's latest run), the tutorial's
+    the current model (`@model_run_id`, else the registry's latest run that passed its quality
+    gates; a rejected run is refused), the tutorial's
     result set. Apps call it as in the tutorial: EXEC dbo.py_generate_customer_return_clusters -#}
 {%- macro py_generate_customer_return_clusters_sql() -%}
 {%- set registry = model_relation('segment_model_registry_sqlserver') -%}
@@ -133,10 +167,13 @@ as
 begin
     set nocount on;
     {{ ml_services_checks() }}
-    declare @run_id bigint = coalesce(@model_run_id, (select max(run_id) from {{ registry }}));
+    declare @run_id bigint = coalesce(
+        @model_run_id, (select max(run_id) from {{ registry }} where {{ run_passed_gates() }})
+    );
     if @run_id is null
-        throw 50004, N'no segment model: segment_model_registry has no run yet; train run 1 with dbt build --target sqlserver', 1;
+        throw 50004, N'no segment model: segment_model_registry has no run that passed its quality gates yet; train one with dbt build --target sqlserver', 1;
     {{ unknown_run_check(registry, '@run_id') }}
+    {{ rejected_run_check(registry, '@run_id') }}
     declare @model_json nvarchar(max) = (
         {{ run_json_query(registry, '@run_id') | indent(8) }}
     );
@@ -165,6 +202,9 @@ create or alter procedure {{ procedure_relation('py_train_customer_segment_model
     @max_fit_drift float = {{ settings.max_fit_drift }},
     @silhouette_sample_size int = {{ settings.silhouette_sample_size }},
     @outlier_quantile float = {{ settings.outlier_quantile }},
+    @min_segment_share float = {{ gate_threshold('min_segment_share') }},
+    @min_silhouette float = {{ gate_threshold('min_silhouette') }},
+    @max_davies_bouldin float = {{ gate_threshold('max_davies_bouldin') }},
     @full_refresh bit = 0,
     @model_run_id bigint = null
 as
@@ -173,18 +213,28 @@ begin
     if @model_run_id is not null
     begin
         {{ unknown_run_check(registry, '@model_run_id') | indent(4) }}
+        {{ rejected_run_check(registry, '@model_run_id') | indent(4) }}
         return;
     end;
     {{ ml_services_checks() }}
-    declare @current_run_id bigint = (select max(run_id) from {{ registry }});
-    declare @next_run_id bigint = isnull(@current_run_id, 0) + 1;
+    -- The current model, which a new run's ids are matched to: the latest run that passed.
+    declare @current_run_id bigint = (
+        select max(run_id) from {{ registry }} where {{ run_passed_gates() }}
+    );
+    declare @next_run_id bigint = isnull((select max(run_id) from {{ registry }}), 0) + 1;
+    -- The segment ids that have a name: a run with an unnamed segment fails its gates.
+    declare @named_segments nvarchar(max) = (
+        select string_agg(cast(segment_id as nvarchar(20)), N',')
+        from {{ seed_relation('segments') }}
+    );
     declare @current_model nvarchar(max) = (
         {{ run_json_query(registry, '@current_run_id') | indent(8) }}
     );
     {{ external_script_call(
         'OutputDataSet = train_from_procedure(my_input_data, current_model_json, next_run_id, '
         ~ 'n_clusters, random_state, n_init, scale_features, retrain, retrain_after_days, '
-        ~ 'max_fit_drift, full_refresh, silhouette_sample_size, outlier_quantile)',
+        ~ 'max_fit_drift, full_refresh, silhouette_sample_size, outlier_quantile, '
+        ~ 'min_segment_share, min_silhouette, max_davies_bouldin, named_segments)',
         {
             'current_model_json': ('nvarchar(max)', '@current_model'),
             'next_run_id': ('bigint', '@next_run_id'),
@@ -198,6 +248,10 @@ begin
             'full_refresh': ('bit', '@full_refresh'),
             'silhouette_sample_size': ('int', '@silhouette_sample_size'),
             'outlier_quantile': ('float', '@outlier_quantile'),
+            'min_segment_share': ('float', '@min_segment_share'),
+            'min_silhouette': ('float', '@min_silhouette'),
+            'max_davies_bouldin': ('float', '@max_davies_bouldin'),
+            'named_segments': ('nvarchar(max)', '@named_segments'),
         },
         'segment_model_registry_sqlserver',
         feature_table_query(),
@@ -205,7 +259,7 @@ begin
 end
 {%- endmacro -%}
 
-{#- Transitions: for the registry's latest run, if it has a previous run and is not recorded
+{#- Transitions: for the registry's latest run that passed its gates, if it has a previous run and is not recorded
     in `transitions` yet, the customers per (previous segment, new segment); else nothing. -#}
 {%- macro py_segment_transitions_sql() -%}
 {%- set registry = model_relation('segment_model_registry_sqlserver') -%}
@@ -214,7 +268,9 @@ create or alter procedure {{ procedure_relation('py_segment_transitions') }}
 as
 begin
     set nocount on;
-    declare @run_id bigint = (select max(run_id) from {{ registry }});
+    declare @run_id bigint = (
+        select max(run_id) from {{ registry }} where {{ run_passed_gates() }}
+    );
     declare @previous_run_id bigint = (
         select max(previous_run_id) from {{ registry }} where run_id = @run_id
     );
@@ -251,6 +307,9 @@ end
         'retrain_after_days', 'max_fit_drift', 'silhouette_sample_size', 'outlier_quantile'
     ] -%}
         {%- do args.append('@' ~ name ~ ' = ' ~ settings[name]) -%}
+    {%- endfor -%}
+    {%- for name in ['min_segment_share', 'min_silhouette', 'max_davies_bouldin'] -%}
+        {%- do args.append('@' ~ name ~ ' = ' ~ gate_threshold(name)) -%}
     {%- endfor -%}
     {%- do args.append('@full_refresh = ' ~ (1 if flags.FULL_REFRESH else 0)) -%}
     {%- do args.append('@model_run_id = ' ~ (pinned if pinned is not none else 'null')) -%}

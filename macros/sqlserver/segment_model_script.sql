@@ -60,6 +60,7 @@ class KMeansParams:
         object.__setattr__(self, 'scale', _boolean('scale', self.scale))
         object.__setattr__(self, 'random_state', _positive_int('random_state', self.random_state, minimum=0))
         object.__setattr__(self, 'n_init', _positive_int('n_init', self.n_init))
+MAX_FEATURE_MAGNITUDE = 1000000000000.0
 
 def _feature_matrix(features, columns):
     """Check the feature columns and return them as a float matrix."""
@@ -74,6 +75,10 @@ def _feature_matrix(features, columns):
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise ValueError(f'feature {columns[col]!r} has a NULL, NaN or infinite value ({int(bad.sum())} such values; first at row {int(row)})')
+    huge = np.abs(matrix) > MAX_FEATURE_MAGNITUDE
+    if huge.any():
+        row, col = np.argwhere(huge)[0]
+        raise ValueError(f'feature {columns[col]!r} is {matrix[row, col]:g} at row {int(row)} ({int(huge.sum())} values beyond {MAX_FEATURE_MAGNITUDE:g}): the features are ratios and counts, so a source amount or quantity is implausible; k-means distances would overflow')
     return matrix
 
 def _ordered_by_key(features, key):
@@ -312,7 +317,7 @@ def transition_counts(previous_segments, new_segments):
 
 # --- customer_segmentation/registry.py
 DEFAULT_OUTLIER_QUANTILE = 0.99
-REGISTRY_DTYPES = {'run_id': 'int64', 'trained_at': 'datetime64[us]', 'invocation_id': 'string', 'previous_run_id': 'Int64', 'train_reason': 'string', 'n_clusters': 'int32', 'random_state': 'int32', 'n_init': 'int32', 'scaled': 'bool', 'features': 'string', 'training_rows': 'int64', 'inertia': 'float64', 'silhouette': 'Float64', 'silhouette_sample_size': 'int64', 'davies_bouldin': 'Float64', 'outlier_quantile': 'float64', 'segment_id': 'int32', 'fitted_label': 'int32', 'segment_size': 'int64', 'segment_share': 'float64', 'centroid_shift': 'Float64', 'outlier_distance': 'float64', 'feature': 'string', 'feature_position': 'int32', 'centroid_value': 'float64', 'scaled_value': 'float64', 'scaler_mean': 'float64', 'scaler_scale': 'float64', 'python_version': 'string', 'pandas_version': 'string', 'numpy_version': 'string', 'sklearn_version': 'string'}
+REGISTRY_DTYPES = {'run_id': 'int64', 'trained_at': 'datetime64[us]', 'invocation_id': 'string', 'previous_run_id': 'Int64', 'train_reason': 'string', 'n_clusters': 'int32', 'random_state': 'int32', 'n_init': 'int32', 'scaled': 'bool', 'features': 'string', 'training_rows': 'int64', 'inertia': 'float64', 'silhouette': 'Float64', 'silhouette_sample_size': 'int64', 'davies_bouldin': 'Float64', 'outlier_quantile': 'float64', 'segment_id': 'int32', 'fitted_label': 'int32', 'segment_size': 'int64', 'segment_share': 'float64', 'centroid_shift': 'Float64', 'outlier_distance': 'float64', 'feature': 'string', 'feature_position': 'int32', 'centroid_value': 'float64', 'scaled_value': 'float64', 'scaler_mean': 'float64', 'scaler_scale': 'float64', 'python_version': 'string', 'pandas_version': 'string', 'numpy_version': 'string', 'sklearn_version': 'string', 'passed_gates': 'boolean', 'gate_failures': 'string'}
 TRANSITION_DTYPES = {'run_id': 'int64', 'previous_run_id': 'int64', 'from_segment_id': 'int32', 'to_segment_id': 'int32', 'customers': 'int64', 'share_of_from_segment': 'float64'}
 
 def empty_registry():
@@ -336,23 +341,41 @@ def parse_run_id(value):
     if value is None or str(value).strip().lower() in {'', 'none', 'null'}:
         return None
     text = str(value).strip()
-    if not text.isdigit():
+    if not re.fullmatch('[0-9]{1,18}', text):
         raise ValueError(f'model_run_id must be a positive integer run id, got {value!r}')
     return int(text)
 
+def passed(registry):
+    """Per row, whether its run passed its gates. Runs recorded before the registry kept gate
+    results (no column, or NULL) were served as they were, and count as passed."""
+    if 'passed_gates' not in registry.columns:
+        return pd.Series(True, index=registry.index)
+    return registry['passed_gates'].isna() | (registry['passed_gates'] == True)
+
 def select_run(registry, run_id=None):
-    """The rows of run ``run_id``, or of the latest run when it is None (the current model)."""
+    """The rows of the current model: run ``run_id`` when pinned, else the latest run that
+    passed its gates. A run the gates rejected is never current: pinning one is an error, and
+    the latest run being rejected leaves the one before it current."""
     if registry.empty:
         if run_id is not None:
             raise ValueError(f'model_run_id={run_id} is pinned but the registry holds no training run yet; build once without model_run_id to train the first model')
         raise ValueError('the model registry is empty: no model has been trained yet')
+    ok = passed(registry)
     if run_id is None:
-        run_id = int(registry['run_id'].max())
+        if not ok.any():
+            raise ValueError(f'no run of the model registry passed its quality gates (rejected: {_rejections(registry)}): no model can be served')
+        run_id = int(registry.loc[ok, 'run_id'].max())
     rows = registry[registry['run_id'] == run_id]
     if rows.empty:
         known = sorted((int(r) for r in registry['run_id'].unique()))
         raise ValueError(f'model_run_id={run_id} is not in the model registry (runs: {known}); nothing was changed')
+    if not ok[rows.index].all():
+        raise ValueError(f"model_run_id={run_id} was rejected by its quality gates ({rows['gate_failures'].iloc[0]}) and is never served; pin a run that passed (runs that passed: {sorted((int(r) for r in registry.loc[ok, 'run_id'].unique()))})")
     return rows
+
+def _rejections(registry):
+    runs = registry.drop_duplicates('run_id').sort_values('run_id')
+    return '; '.join((f'run {int(r.run_id)}: {r.gate_failures}' for r in runs.itertuples()))
 
 def clusterer_from_rows(rows):
     """The fitted model of one run, rebuilt from its registry rows."""
@@ -368,11 +391,52 @@ def clusterer_from_rows(rows):
     scaler = ordered.drop_duplicates('feature_position')
     return CustomerReturnClusterer.from_centroids(np.asarray(per_segment.loc[segments], dtype=float), segments, np.asarray(scaler['scaler_mean'], dtype=float), np.asarray(scaler['scaler_scale'], dtype=float), params, features)
 
-def train_run(data, params, previous_rows, run_id, trained_at, silhouette_sample_size=DEFAULT_SILHOUETTE_SAMPLE, silhouette_seed=DEFAULT_SILHOUETTE_SEED, outlier_quantile=DEFAULT_OUTLIER_QUANTILE, features=FEATURE_COLUMNS, train_reason=None):
+@dataclass(frozen=True)
+class GateThresholds:
+    """The quality gates a training run must pass to become the current model: the vars
+    `min_segment_share`, `min_silhouette` and `max_davies_bouldin`, validated."""
+    min_segment_share: float = 0.02
+    min_silhouette: float = 0.25
+    max_davies_bouldin: float = 1.5
+
+    def __post_init__(self):
+        for name, low, high in (('min_segment_share', 0.0, 1.0), ('min_silhouette', -1.0, 1.0), ('max_davies_bouldin', 0.0, math.inf)):
+            number = _var_number(name, getattr(self, name))
+            if not low <= number <= high:
+                raise ValueError(f'var {name}={getattr(self, name)!r} is not allowed: use a number in [{low:g}, {high:g}]')
+            object.__setattr__(self, name, number)
+
+def gate_failures(sizes, silhouette_value, db_value, thresholds, named_segments, relabelled):
+    """Why a run fails its quality gates, one reason per gate ([] when it passes): a segment
+    below `min_segment_share`, silhouette or Davies-Bouldin outside their bounds (undefined
+    with one segment), a segment id without a name in the `segments` seed (None: not
+    checked), or customers whose segment the stored centroids do not reproduce."""
+    failures = []
+    total = sum(sizes.values())
+    small = [f'{segment} ({size / total:.2%})' for segment, size in sorted(sizes.items()) if size / total < thresholds.min_segment_share]
+    if small:
+        failures.append(f'segments below min_segment_share={thresholds.min_segment_share:g}: ' + ', '.join(small))
+    if silhouette_value is None or db_value is None:
+        failures.append('one segment: silhouette and Davies-Bouldin need k >= 2')
+    else:
+        if silhouette_value < thresholds.min_silhouette:
+            failures.append(f'silhouette {silhouette_value:.4f} < min_silhouette={thresholds.min_silhouette:g}')
+        if db_value > thresholds.max_davies_bouldin:
+            failures.append(f'Davies-Bouldin {db_value:.4f} > max_davies_bouldin={thresholds.max_davies_bouldin:g}')
+    if named_segments is not None:
+        unnamed = sorted(set(sizes) - set(named_segments))
+        if unnamed:
+            failures.append('segment ids without a name in the segments seed: ' + ', '.join((str(s) for s in unnamed)))
+    if relabelled:
+        failures.append(f'{relabelled} customers get another segment from the stored centroids than from the fitted model')
+    return failures
+
+def train_run(data, params, previous_rows, run_id, trained_at, silhouette_sample_size=DEFAULT_SILHOUETTE_SAMPLE, silhouette_seed=DEFAULT_SILHOUETTE_SEED, outlier_quantile=DEFAULT_OUTLIER_QUANTILE, features=FEATURE_COLUMNS, train_reason=None, thresholds=None, named_segments=None):
     """Fit a model, give its segments the ids of the previous run's nearest centroids (or the
-    fitted labels on the first run), measure it, and return it with its registry rows (plain
-    dtypes; `typed_registry` types them); ``train_reason`` (see `training_decision`) and the
-    runtime's versions are recorded on them."""
+    fitted labels on the first run), measure it, judge it by its quality gates
+    (`gate_failures`), and return it with its registry rows (plain dtypes; `typed_registry`
+    types them); ``train_reason`` (see `training_decision`) and the runtime's versions are
+    recorded on them."""
     clusterer = CustomerReturnClusterer(params, features).fit(data)
     previous_run_id = None
     shift = np.full(params.n_clusters, np.nan)
@@ -398,15 +462,20 @@ def train_run(data, params, previous_rows, run_id, trained_at, silhouette_sample
     two_or_more = len(np.unique(labels)) >= 2
     silhouette_value = silhouette(matrix, labels, silhouette_sample_size, silhouette_seed) if two_or_more else None
     db_value = davies_bouldin(matrix, labels) if two_or_more else None
-    thresholds = outlier_distances(own, labels, outlier_quantile)
+    outlier_distance = outlier_distances(own, labels, outlier_quantile)
     sizes = {int(s): int((labels == s).sum()) for s in clusterer.segment_ids_}
     versions = runtime_versions()
     rows = []
     for position, segment in enumerate(clusterer.segment_ids_):
         segment = int(segment)
         for j, feature in enumerate(clusterer.features):
-            rows.append({'run_id': run_id, 'trained_at': trained_at, 'invocation_id': None, 'previous_run_id': previous_run_id, 'train_reason': train_reason, 'n_clusters': params.n_clusters, 'random_state': params.random_state, 'n_init': params.n_init, 'scaled': params.scale, 'features': ','.join(clusterer.features), 'training_rows': len(matrix), 'inertia': clusterer.inertia_, 'silhouette': silhouette_value, 'silhouette_sample_size': min(silhouette_sample_size, len(matrix)), 'davies_bouldin': db_value, 'outlier_quantile': outlier_quantile, 'segment_id': segment, 'fitted_label': fitted_label[segment], 'segment_size': sizes[segment], 'segment_share': sizes[segment] / len(matrix), 'centroid_shift': None if np.isnan(shift_by_id[segment]) else shift_by_id[segment], 'outlier_distance': thresholds.get(segment, 0.0), 'feature': feature, 'feature_position': j, 'centroid_value': float(clusterer.centroids_[position, j]), 'scaled_value': float(clusterer.scaled_centroids_[position, j]), 'scaler_mean': float(clusterer.scaler_mean_[j]), 'scaler_scale': float(clusterer.scaler_scale_[j]), **versions})
-    return (clusterer, pd.DataFrame(rows, columns=list(REGISTRY_DTYPES)))
+            rows.append({'run_id': run_id, 'trained_at': trained_at, 'invocation_id': None, 'previous_run_id': previous_run_id, 'train_reason': train_reason, 'n_clusters': params.n_clusters, 'random_state': params.random_state, 'n_init': params.n_init, 'scaled': params.scale, 'features': ','.join(clusterer.features), 'training_rows': len(matrix), 'inertia': clusterer.inertia_, 'silhouette': silhouette_value, 'silhouette_sample_size': min(silhouette_sample_size, len(matrix)), 'davies_bouldin': db_value, 'outlier_quantile': outlier_quantile, 'segment_id': segment, 'fitted_label': fitted_label[segment], 'segment_size': sizes[segment], 'segment_share': sizes[segment] / len(matrix), 'centroid_shift': None if np.isnan(shift_by_id[segment]) else shift_by_id[segment], 'outlier_distance': outlier_distance.get(segment, 0.0), 'feature': feature, 'feature_position': j, 'centroid_value': float(clusterer.centroids_[position, j]), 'scaled_value': float(clusterer.scaled_centroids_[position, j]), 'scaler_mean': float(clusterer.scaler_mean_[j]), 'scaler_scale': float(clusterer.scaler_scale_[j]), **versions, 'passed_gates': None, 'gate_failures': None})
+    frame = pd.DataFrame(rows, columns=list(REGISTRY_DTYPES))
+    stored = clusterer_from_rows(frame).predict(ordered)
+    failures = gate_failures(sizes, silhouette_value, db_value, thresholds or GateThresholds(), named_segments, int((np.asarray(stored) != np.asarray(labels)).sum()))
+    frame['passed_gates'] = not failures
+    frame['gate_failures'] = '; '.join(failures) if failures else None
+    return (clusterer, frame)
 
 def _var_boolean(name, value):
     """A dbt var that must be true or false (YAML's booleans, or their text)."""
@@ -415,6 +484,15 @@ def _var_boolean(name, value):
     if isinstance(value, str) and value.strip().lower() in {'true', 'false'}:
         return value.strip().lower() == 'true'
     raise ValueError(f'var {name}={value!r} is not allowed: use true or false')
+
+def _var_number(name, value):
+    """A dbt var that must be a finite number (dbt may hand it over as text)."""
+    is_text = isinstance(value, str) and re.fullmatch('-?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)', value.strip())
+    is_number = isinstance(value, (int, float, np.integer, np.floating)) and (not isinstance(value, (bool, np.bool_)))
+    number = float(value) if is_text or is_number else math.nan
+    if not math.isfinite(number):
+        raise ValueError(f'var {name}={value!r} is not allowed: use a number')
+    return number
 
 def _var_non_negative(name, value, example):
     """A dbt var that must be a number >= 0 (dbt may hand it over as text)."""
@@ -502,16 +580,17 @@ def score_customers(data, run_rows):
     table[CLUSTER_TABLE_COLUMNS[5]] = clusterer.predict(ordered)
     return table
 
-def next_registry_rows(features, current_rows, params, policy, now, next_run_id, full_refresh=False, silhouette_sample_size=DEFAULT_SILHOUETTE_SAMPLE, outlier_quantile=DEFAULT_OUTLIER_QUANTILE):
+def next_registry_rows(features, current_rows, params, policy, now, next_run_id, full_refresh=False, silhouette_sample_size=DEFAULT_SILHOUETTE_SAMPLE, outlier_quantile=DEFAULT_OUTLIER_QUANTILE, thresholds=None, named_segments=None):
     """What an unpinned build appends to the registry: the rows of run ``next_run_id`` when
-    `training_decision` finds a reason to train against ``current_rows`` (the current run,
-    None on an empty registry; its ids are what the new run's segments are matched to), else
-    no rows. Plain dtypes, the registry's columns in order."""
+    `training_decision` finds a reason to train against ``current_rows`` (the current model:
+    a run that passed its gates, None when there is none; its ids are what the new run's
+    segments are matched to), else no rows. The run records whether it passed its gates.
+    Plain dtypes, the registry's columns in order."""
     current = None if current_rows is None or current_rows.empty else current_rows
     train, reason = training_decision(current, params, features, now, policy, full_refresh)
     if not train:
         return pd.DataFrame(columns=list(REGISTRY_DTYPES))
-    _, rows = train_run(features, params, current, run_id=next_run_id, trained_at=now, silhouette_sample_size=silhouette_sample_size, outlier_quantile=outlier_quantile, train_reason=reason)
+    _, rows = train_run(features, params, current, run_id=next_run_id, trained_at=now, silhouette_sample_size=silhouette_sample_size, outlier_quantile=outlier_quantile, train_reason=reason, thresholds=thresholds, named_segments=named_segments)
     return rows
 
 # --- customer_segmentation/procedures.py
@@ -542,10 +621,12 @@ def score_from_procedure(data, model_json):
         raise ValueError('no current segment model: segment_model_registry has no run yet. Build once with `dbt build --target sqlserver` to train run 1')
     return score_customers(data, rows)
 
-def train_from_procedure(data, current_model_json, next_run_id, n_clusters, random_state, n_init, scale_features, retrain, retrain_after_days, max_fit_drift, full_refresh, silhouette_sample_size, outlier_quantile, now=None):
+def train_from_procedure(data, current_model_json, next_run_id, n_clusters, random_state, n_init, scale_features, retrain, retrain_after_days, max_fit_drift, full_refresh, silhouette_sample_size, outlier_quantile, min_segment_share=0.02, min_silhouette=0.25, max_davies_bouldin=1.5, named_segments=None, now=None):
     """`py_train_customer_segment_model`: the registry rows a build appends (a new run when
-    the retrain policy finds a reason, else none), matched to the current run's ids."""
-    return next_registry_rows(data, model_rows_from_json(current_model_json), KMeansParams(n_clusters, random_state, n_init, _as_bool(scale_features)), RetrainPolicy(_as_bool(retrain), retrain_after_days, max_fit_drift), now=now or datetime.utcnow(), next_run_id=int(next_run_id), full_refresh=_as_bool(full_refresh), silhouette_sample_size=int(silhouette_sample_size), outlier_quantile=float(outlier_quantile))
+    the retrain policy finds a reason, else none), matched to the current run's ids and
+    judged by the quality gates; ``named_segments`` is the comma-separated ids of the
+    `segments` seed (STRING_AGG), None when the seed is empty."""
+    return next_registry_rows(data, model_rows_from_json(current_model_json), KMeansParams(n_clusters, random_state, n_init, _as_bool(scale_features)), RetrainPolicy(_as_bool(retrain), retrain_after_days, max_fit_drift), now=now or datetime.utcnow(), next_run_id=int(next_run_id), full_refresh=_as_bool(full_refresh), silhouette_sample_size=int(silhouette_sample_size), outlier_quantile=float(outlier_quantile), thresholds=GateThresholds(min_segment_share, min_silhouette, max_davies_bouldin), named_segments={int(s) for s in (named_segments or '').split(',') if s.strip()})
 
 def transitions_from_procedure(data, previous_model_json, current_model_json):
     """`py_segment_transitions`: customers per (previous segment, new segment) of the latest

@@ -81,6 +81,11 @@ class KMeansParams:
         object.__setattr__(self, "n_init", _positive_int("n_init", self.n_init))
 
 
+# The features are return ratios and counts of tickets: anything this large comes from a
+# broken source value, and its squared distances would overflow float64.
+MAX_FEATURE_MAGNITUDE = 1e12
+
+
 def _feature_matrix(features: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     """Check the feature columns and return them as a float matrix."""
     missing = [c for c in columns if c not in features.columns]
@@ -99,6 +104,15 @@ def _feature_matrix(features: pd.DataFrame, columns: tuple[str, ...]) -> np.ndar
         raise ValueError(
             f"feature {columns[col]!r} has a NULL, NaN or infinite value "
             f"({int(bad.sum())} such values; first at row {int(row)})"
+        )
+    huge = np.abs(matrix) > MAX_FEATURE_MAGNITUDE
+    if huge.any():
+        row, col = np.argwhere(huge)[0]
+        raise ValueError(
+            f"feature {columns[col]!r} is {matrix[row, col]:g} at row {int(row)} "
+            f"({int(huge.sum())} values beyond {MAX_FEATURE_MAGNITUDE:g}): the features are "
+            "ratios and counts, so a source amount or quantity is implausible; k-means "
+            "distances would overflow"
         )
     return matrix
 

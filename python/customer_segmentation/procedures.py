@@ -17,6 +17,7 @@ import pandas as pd
 
 from customer_segmentation.clustering import KMeansParams
 from customer_segmentation.registry import (
+    GateThresholds,
     RetrainPolicy,
     next_registry_rows,
     score_customers,
@@ -92,10 +93,16 @@ def train_from_procedure(
     full_refresh: object,
     silhouette_sample_size: int,
     outlier_quantile: float,
+    min_segment_share: float = 0.02,
+    min_silhouette: float = 0.25,
+    max_davies_bouldin: float = 1.5,
+    named_segments: str | None = None,
     now: datetime | None = None,
 ) -> pd.DataFrame:
     """`py_train_customer_segment_model`: the registry rows a build appends (a new run when
-    the retrain policy finds a reason, else none), matched to the current run's ids."""
+    the retrain policy finds a reason, else none), matched to the current run's ids and
+    judged by the quality gates; ``named_segments`` is the comma-separated ids of the
+    `segments` seed (STRING_AGG), None when the seed is empty."""
     return next_registry_rows(
         data,
         model_rows_from_json(current_model_json),
@@ -106,6 +113,8 @@ def train_from_procedure(
         full_refresh=_as_bool(full_refresh),
         silhouette_sample_size=int(silhouette_sample_size),
         outlier_quantile=float(outlier_quantile),
+        thresholds=GateThresholds(min_segment_share, min_silhouette, max_davies_bouldin),
+        named_segments={int(s) for s in (named_segments or "").split(",") if s.strip()},
     )
 
 

@@ -69,6 +69,8 @@ REGISTRY_DTYPES: dict[str, str] = {
     "pandas_version": "string",
     "numpy_version": "string",
     "sklearn_version": "string",
+    "passed_gates": "boolean",
+    "gate_failures": "string",
 }
 TRANSITION_DTYPES: dict[str, str] = {
     "run_id": "int64",
@@ -110,13 +112,24 @@ def parse_run_id(value: object) -> int | None:
     if value is None or str(value).strip().lower() in {"", "none", "null"}:
         return None
     text = str(value).strip()
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() also accepts Arabic-Indic and other scripts' digits.
+    if not re.fullmatch("[0-9]{1,18}", text):
         raise ValueError(f"model_run_id must be a positive integer run id, got {value!r}")
     return int(text)
 
 
+def passed(registry: pd.DataFrame) -> pd.Series:
+    """Per row, whether its run passed its gates. Runs recorded before the registry kept gate
+    results (no column, or NULL) were served as they were, and count as passed."""
+    if "passed_gates" not in registry.columns:
+        return pd.Series(True, index=registry.index)
+    return registry["passed_gates"].isna() | (registry["passed_gates"] == True)  # noqa: E712
+
+
 def select_run(registry: pd.DataFrame, run_id: int | None = None) -> pd.DataFrame:
-    """The rows of run ``run_id``, or of the latest run when it is None (the current model)."""
+    """The rows of the current model: run ``run_id`` when pinned, else the latest run that
+    passed its gates. A run the gates rejected is never current: pinning one is an error, and
+    the latest run being rejected leaves the one before it current."""
     if registry.empty:
         if run_id is not None:
             raise ValueError(
@@ -124,8 +137,14 @@ def select_run(registry: pd.DataFrame, run_id: int | None = None) -> pd.DataFram
                 "build once without model_run_id to train the first model"
             )
         raise ValueError("the model registry is empty: no model has been trained yet")
+    ok = passed(registry)
     if run_id is None:
-        run_id = int(registry["run_id"].max())
+        if not ok.any():
+            raise ValueError(
+                "no run of the model registry passed its quality gates "
+                f"(rejected: {_rejections(registry)}): no model can be served"
+            )
+        run_id = int(registry.loc[ok, "run_id"].max())
     rows = registry[registry["run_id"] == run_id]
     if rows.empty:
         known = sorted(int(r) for r in registry["run_id"].unique())
@@ -133,7 +152,18 @@ def select_run(registry: pd.DataFrame, run_id: int | None = None) -> pd.DataFram
             f"model_run_id={run_id} is not in the model registry (runs: {known}); "
             "nothing was changed"
         )
+    if not ok[rows.index].all():
+        raise ValueError(
+            f"model_run_id={run_id} was rejected by its quality gates "
+            f"({rows['gate_failures'].iloc[0]}) and is never served; pin a run that passed "
+            f"(runs that passed: {sorted(int(r) for r in registry.loc[ok, 'run_id'].unique())})"
+        )
     return rows
+
+
+def _rejections(registry: pd.DataFrame) -> str:
+    runs = registry.drop_duplicates("run_id").sort_values("run_id")
+    return "; ".join(f"run {int(r.run_id)}: {r.gate_failures}" for r in runs.itertuples())
 
 
 def clusterer_from_rows(rows: pd.DataFrame) -> CustomerReturnClusterer:
@@ -165,6 +195,84 @@ def clusterer_from_rows(rows: pd.DataFrame) -> CustomerReturnClusterer:
     )
 
 
+@dataclass(frozen=True)
+class GateThresholds:
+    """The quality gates a training run must pass to become the current model: the vars
+    `min_segment_share`, `min_silhouette` and `max_davies_bouldin`, validated."""
+
+    # Every segment holds at least this share of the training customers.
+    min_segment_share: float = 0.02
+    # Mean silhouette on the sample, -1 to 1.
+    min_silhouette: float = 0.25
+    # Davies-Bouldin index, 0 is best.
+    max_davies_bouldin: float = 1.5
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("min_segment_share", 0.0, 1.0),
+            ("min_silhouette", -1.0, 1.0),
+            ("max_davies_bouldin", 0.0, math.inf),
+        ):
+            number = _var_number(name, getattr(self, name))
+            if not low <= number <= high:
+                raise ValueError(
+                    f"var {name}={getattr(self, name)!r} is not allowed: use a number in "
+                    f"[{low:g}, {high:g}]"
+                )
+            object.__setattr__(self, name, number)
+
+
+def gate_failures(
+    sizes: dict[int, int],
+    silhouette_value: float | None,
+    db_value: float | None,
+    thresholds: GateThresholds,
+    named_segments: set[int] | None,
+    relabelled: int,
+) -> list[str]:
+    """Why a run fails its quality gates, one reason per gate ([] when it passes): a segment
+    below `min_segment_share`, silhouette or Davies-Bouldin outside their bounds (undefined
+    with one segment), a segment id without a name in the `segments` seed (None: not
+    checked), or customers whose segment the stored centroids do not reproduce."""
+    failures = []
+    total = sum(sizes.values())
+    small = [
+        f"{segment} ({size / total:.2%})"
+        for segment, size in sorted(sizes.items())
+        if size / total < thresholds.min_segment_share
+    ]
+    if small:
+        failures.append(
+            f"segments below min_segment_share={thresholds.min_segment_share:g}: "
+            + ", ".join(small)
+        )
+    if silhouette_value is None or db_value is None:
+        failures.append("one segment: silhouette and Davies-Bouldin need k >= 2")
+    else:
+        if silhouette_value < thresholds.min_silhouette:
+            failures.append(
+                f"silhouette {silhouette_value:.4f} < min_silhouette={thresholds.min_silhouette:g}"
+            )
+        if db_value > thresholds.max_davies_bouldin:
+            failures.append(
+                f"Davies-Bouldin {db_value:.4f} > "
+                f"max_davies_bouldin={thresholds.max_davies_bouldin:g}"
+            )
+    if named_segments is not None:
+        unnamed = sorted(set(sizes) - set(named_segments))
+        if unnamed:
+            failures.append(
+                "segment ids without a name in the segments seed: "
+                + ", ".join(str(s) for s in unnamed)
+            )
+    if relabelled:
+        failures.append(
+            f"{relabelled} customers get another segment from the stored centroids than "
+            "from the fitted model"
+        )
+    return failures
+
+
 def train_run(
     data: pd.DataFrame,
     params: KMeansParams,
@@ -176,11 +284,14 @@ def train_run(
     outlier_quantile: float = DEFAULT_OUTLIER_QUANTILE,
     features: tuple[str, ...] = FEATURE_COLUMNS,
     train_reason: str | None = None,
+    thresholds: GateThresholds | None = None,
+    named_segments: set[int] | None = None,
 ) -> tuple[CustomerReturnClusterer, pd.DataFrame]:
     """Fit a model, give its segments the ids of the previous run's nearest centroids (or the
-    fitted labels on the first run), measure it, and return it with its registry rows (plain
-    dtypes; `typed_registry` types them); ``train_reason`` (see `training_decision`) and the
-    runtime's versions are recorded on them."""
+    fitted labels on the first run), measure it, judge it by its quality gates
+    (`gate_failures`), and return it with its registry rows (plain dtypes; `typed_registry`
+    types them); ``train_reason`` (see `training_decision`) and the runtime's versions are
+    recorded on them."""
     clusterer = CustomerReturnClusterer(params, features).fit(data)
     previous_run_id: int | None = None
     shift = np.full(params.n_clusters, np.nan)
@@ -211,7 +322,7 @@ def train_run(
         silhouette(matrix, labels, silhouette_sample_size, silhouette_seed) if two_or_more else None
     )
     db_value = davies_bouldin(matrix, labels) if two_or_more else None
-    thresholds = outlier_distances(own, labels, outlier_quantile)
+    outlier_distance = outlier_distances(own, labels, outlier_quantile)
     sizes = {int(s): int((labels == s).sum()) for s in clusterer.segment_ids_}
     versions = runtime_versions()
 
@@ -244,7 +355,7 @@ def train_run(
                     "centroid_shift": None
                     if np.isnan(shift_by_id[segment])
                     else shift_by_id[segment],
-                    "outlier_distance": thresholds.get(segment, 0.0),
+                    "outlier_distance": outlier_distance.get(segment, 0.0),
                     "feature": feature,
                     "feature_position": j,
                     "centroid_value": float(clusterer.centroids_[position, j]),
@@ -252,9 +363,24 @@ def train_run(
                     "scaler_mean": float(clusterer.scaler_mean_[j]),
                     "scaler_scale": float(clusterer.scaler_scale_[j]),
                     **versions,
+                    "passed_gates": None,
+                    "gate_failures": None,
                 }
             )
-    return clusterer, pd.DataFrame(rows, columns=list(REGISTRY_DTYPES))
+    frame = pd.DataFrame(rows, columns=list(REGISTRY_DTYPES))
+    # The gates judge the run as it is stored: scoring rebuilds it from these rows.
+    stored = clusterer_from_rows(frame).predict(ordered)
+    failures = gate_failures(
+        sizes,
+        silhouette_value,
+        db_value,
+        thresholds or GateThresholds(),
+        named_segments,
+        int((np.asarray(stored) != np.asarray(labels)).sum()),
+    )
+    frame["passed_gates"] = not failures
+    frame["gate_failures"] = "; ".join(failures) if failures else None
+    return clusterer, frame
 
 
 def _var_boolean(name: str, value: object) -> bool:
@@ -264,6 +390,20 @@ def _var_boolean(name: str, value: object) -> bool:
     if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true"
     raise ValueError(f"var {name}={value!r} is not allowed: use true or false")
+
+
+def _var_number(name: str, value: object) -> float:
+    """A dbt var that must be a finite number (dbt may hand it over as text)."""
+    is_text = isinstance(value, str) and re.fullmatch(
+        r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)", value.strip()
+    )
+    is_number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+    number = float(value) if is_text or is_number else math.nan
+    if not math.isfinite(number):
+        raise ValueError(f"var {name}={value!r} is not allowed: use a number")
+    return number
 
 
 def _var_non_negative(name: str, value: object, example: str) -> float:
@@ -411,11 +551,14 @@ def next_registry_rows(
     full_refresh: bool = False,
     silhouette_sample_size: int = DEFAULT_SILHOUETTE_SAMPLE,
     outlier_quantile: float = DEFAULT_OUTLIER_QUANTILE,
+    thresholds: GateThresholds | None = None,
+    named_segments: set[int] | None = None,
 ) -> pd.DataFrame:
     """What an unpinned build appends to the registry: the rows of run ``next_run_id`` when
-    `training_decision` finds a reason to train against ``current_rows`` (the current run,
-    None on an empty registry; its ids are what the new run's segments are matched to), else
-    no rows. Plain dtypes, the registry's columns in order."""
+    `training_decision` finds a reason to train against ``current_rows`` (the current model:
+    a run that passed its gates, None when there is none; its ids are what the new run's
+    segments are matched to), else no rows. The run records whether it passed its gates.
+    Plain dtypes, the registry's columns in order."""
     current = None if current_rows is None or current_rows.empty else current_rows
     train, reason = training_decision(current, params, features, now, policy, full_refresh)
     if not train:
@@ -429,5 +572,7 @@ def next_registry_rows(
         silhouette_sample_size=silhouette_sample_size,
         outlier_quantile=outlier_quantile,
         train_reason=reason,
+        thresholds=thresholds,
+        named_segments=named_segments,
     )
     return rows

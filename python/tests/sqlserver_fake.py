@@ -43,9 +43,9 @@ It answers dbt's queries by their shape (see `_Answer.answer`): relation listing
 sys.tables / sys.views, sys.schemas, columns from sys.columns, view definitions, result-set
 descriptions, grants (none), indexes (none), the full-refresh marker (absent), a data
 test's failure count (0: the build goes on), a unit test's rows (none: no difference). Any
-other SELECT, such as a macro's `run_query('select max(...) from ...')`, gets the one row a
-query over empty tables returns, under the names of its select list: 0 for a count, NULL for
-anything else, so a watermark reads as "none yet".
+other SELECT gets what it returns over empty tables: an aggregate such as a macro's
+`run_query('select max(...) from ...')` one row under the names of its select list (0 for a
+count, NULL for anything else, so a watermark reads as "none yet"), any other query no rows.
 """
 
 from __future__ import annotations
@@ -709,6 +709,9 @@ class _Answer:
         query = _first_query(self.sql)
         if query is not None:
             columns = self.server.shape(query)
+            if not _aggregates_to_one_row(query):
+                # Rows of empty tables, not an aggregate over them: none.
+                return _description(columns), []
             return _description(columns), [_empty_row(query, len(columns))]
         return None, []
 
@@ -789,6 +792,18 @@ class _Answer:
     def _shape(self, sql: str) -> list[Column]:
         query = _first_query(sql)
         return self.server.shape(query) if query is not None else []
+
+
+def _aggregates_to_one_row(query: exp.Expression) -> bool:
+    """Whether a query returns one row over empty tables: a SELECT whose select list
+    aggregates (count, max, ...) without GROUP BY, or that reads no table at all."""
+    if not isinstance(query, exp.Select):
+        return True
+    if query.args.get("group"):
+        return False
+    if query.args.get("from_") is None and query.args.get("from") is None:
+        return True
+    return any(p.find(exp.AggFunc) is not None for p in query.expressions)
 
 
 def _empty_row(query: exp.Expression, width: int) -> tuple:

@@ -50,6 +50,11 @@ TRAIN_SETTINGS = {
     "full_refresh": ("bit", False),
     "silhouette_sample_size": ("int", 5000),
     "outlier_quantile": ("float", 0.99),
+    "min_segment_share": ("float", 0.02),
+    "min_silhouette": ("float", 0.25),
+    "max_davies_bouldin": ("float", 1.5),
+    # What the procedure's STRING_AGG over the segments seed gives.
+    "named_segments": ("nvarchar(max)", "0,1,2,3"),
 }
 # The tutorial's own clustering step, as an app would run it in ML Services: its KMeans on the
 # feature rows, ordered by customer so the fit does not depend on the order rows arrive in.
@@ -201,6 +206,17 @@ def test_a_retrain_in_the_procedure_gives_each_segment_the_id_of_its_nearest_cur
     expected = dict(zip(after.index[new_rows], before.index[old_rows], strict=True))
     got = rows.drop_duplicates("fitted_label").set_index("fitted_label")["segment_id"]
     assert got.to_dict() == expected
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_the_procedure_records_whether_a_run_passed_its_gates(procedures, built_project, runtime):
+    passed = as_registry(train(procedures, runtime, built_project.database, None, 1))
+    assert passed["passed_gates"].all() and passed["gate_failures"].isna().all()
+    rejected = as_registry(
+        train(procedures, runtime, built_project.database, None, 1, n_clusters=5)
+    )
+    assert not rejected["passed_gates"].any()
+    assert all("without a name in the segments seed: 4" in f for f in rejected["gate_failures"])
 
 
 def test_the_procedure_keeps_a_fresh_current_run_and_trains_nothing(

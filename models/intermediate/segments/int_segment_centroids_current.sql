@@ -1,5 +1,10 @@
 -- The current segment model: its centroids, scaler and outlier distances, one row per
--- (segment, feature). The latest training run, or the run pinned by the `model_run_id` var.
+-- (segment, feature). The run pinned by the `model_run_id` var, else the latest training run
+-- that passed its quality gates. Every published table reads the current model through this
+-- model, so its pre-hook is the gate: a build whose training run was rejected stops here,
+-- and nothing downstream (clusters, scores, lists, history) is rebuilt.
+{{ config(pre_hook="{{ assert_segment_model_promoted() }}") }}
+
 with
 
 registry as (

@@ -1,5 +1,7 @@
 -- Every clustered customer with the name, description and campaign of its segment, and how
 -- typical it is of the segment (distance to the centroid, outlier flag), for BI tools.
+-- Published only when SQL scoring and the cluster table agree on every customer.
+{{ config(pre_hook="{{ assert_sql_scoring_agrees() }}") }}
 with
 
 customer_clusters as (

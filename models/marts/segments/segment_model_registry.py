@@ -5,8 +5,14 @@ refreshed, so the history survives `--full-refresh`. An unpinned build trains a 
 `training_decision` finds a reason (no model yet, `--full-refresh`, the `retrain` var, changed
 k-means settings, the run's age, fit drift), recorded in `train_reason`; otherwise it appends
 nothing and the current run keeps scoring. With the `model_run_id` var set nothing is trained:
-the pinned run must exist (else the build stops and nothing is written) and becomes the
-current model downstream. The dbt invocation id is filled in by a post-hook, since Python
+the pinned run must exist and have passed its gates (else the build stops downstream, in
+`int_segment_centroids_current`, before anything is published) and becomes the current
+model. Every trained run is judged by its quality gates (the vars
+`min_segment_share`, `min_silhouette`, `max_davies_bouldin`, a name in the `segments` seed for
+every segment id, labels the stored centroids reproduce) and records the verdict in
+`passed_gates` / `gate_failures`: a rejected run stays as evidence, is never the current model,
+and `int_segment_centroids_current` stops the build that trained it before anything is
+published. The dbt invocation id is filled in by a post-hook, since Python
 models are not rendered with Jinja; `dbt_full_refresh` is the `--full-refresh` flag, added to
 the config by the project's `build_config_dict` macro.
 """
@@ -15,10 +21,12 @@ from datetime import UTC, datetime
 
 from customer_segmentation.clustering import KMeansParams
 from customer_segmentation.registry import (
+    GateThresholds,
     RetrainPolicy,
     empty_registry,
     next_registry_rows,
     parse_run_id,
+    passed,
     select_run,
     typed_registry,
 )
@@ -40,8 +48,12 @@ def model(dbt, session):
         session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else empty_registry()
     )
     if pinned is not None:
-        select_run(registry, pinned)
+        # Nothing is trained; int_segment_centroids_current (current_model_run_id) stops the
+        # build with a message when the pinned run is unknown or was rejected.
         return empty_registry()
+    # dbt finds a Python model's refs in plain statements only (not in comprehensions).
+    segments = dbt.ref("segments").df()
+    named_segments = {int(s) for s in segments["segment_id"]}
     params = KMeansParams(
         n_clusters=dbt.config.get("n_clusters"),
         random_state=dbt.config.get("random_state"),
@@ -50,7 +62,8 @@ def model(dbt, session):
     )
     rows = next_registry_rows(
         dbt.ref("customer_return_features").df(),
-        None if registry.empty else select_run(registry),
+        # The current model, which new ids are matched to: none until a run has passed.
+        select_run(registry) if passed(registry).any() else None,
         params,
         policy,
         now=datetime.now(UTC).replace(tzinfo=None),
@@ -58,5 +71,11 @@ def model(dbt, session):
         full_refresh=bool(dbt.config.get("dbt_full_refresh")),
         silhouette_sample_size=int(dbt.config.get("silhouette_sample_size")),
         outlier_quantile=float(dbt.config.get("outlier_quantile")),
+        thresholds=GateThresholds(
+            min_segment_share=dbt.config.get("min_segment_share"),
+            min_silhouette=dbt.config.get("min_silhouette"),
+            max_davies_bouldin=dbt.config.get("max_davies_bouldin"),
+        ),
+        named_segments=named_segments,
     )
     return typed_registry(rows)

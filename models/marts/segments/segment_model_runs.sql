@@ -1,5 +1,6 @@
 -- One row per training run of the segment model, for BI: when it ran, with which settings,
--- on how many customers, how good it is, and whether it is the current model.
+-- on how many customers, how good it is, whether it passed its quality gates, and whether it
+-- is the current model.
 with
 
 registry as (
@@ -27,7 +28,9 @@ runs as (
         python_version,
         pandas_version,
         numpy_version,
-        sklearn_version
+        sklearn_version,
+        {{ run_passed_gates_flag() }} as passed_gates,
+        gate_failures
     from registry
 ),
 
@@ -53,6 +56,8 @@ flagged_runs as (
         runs.pandas_version,
         runs.numpy_version,
         runs.sklearn_version,
+        runs.passed_gates,
+        runs.gate_failures,
         case
             when runs.run_id = {{ current_model_run_id(ref_segment_model_registry()) }}
                 then 1

@@ -1,13 +1,14 @@
 """How many customers each retrain moved between segments: one row per (run, from, to).
 
-For the latest training run that had a previous one, every featured customer is assigned by
-the previous run's model and by the new one (the core's `predict`); the pairs are counted.
+For the latest training run that passed its quality gates and had a previous one, every
+featured customer is assigned by the previous run's model and by the new one (the core's
+`predict`); the pairs are counted.
 Incremental and never fully refreshed: each run's transitions are recorded once.
 """
 
 import pandas as pd
 
-from customer_segmentation.registry import TRANSITION_DTYPES, transitions
+from customer_segmentation.registry import TRANSITION_DTYPES, passed, transitions
 
 
 def model(dbt, session):
@@ -19,9 +20,10 @@ def model(dbt, session):
         else set()
     )
     nothing = pd.DataFrame({c: pd.Series(dtype=t) for c, t in TRANSITION_DTYPES.items()})
-    if registry.empty:
+    promoted = registry[passed(registry)] if not registry.empty else registry
+    if promoted.empty:
         return nothing
-    latest = registry[registry["run_id"] == registry["run_id"].max()]
+    latest = promoted[promoted["run_id"] == promoted["run_id"].max()]
     previous_run_id = latest["previous_run_id"].iloc[0]
     if pd.isna(previous_run_id) or int(latest["run_id"].iloc[0]) in recorded:
         return nothing

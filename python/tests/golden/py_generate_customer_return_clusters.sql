@@ -7,9 +7,11 @@ begin
         throw 50001, N'Machine Learning Services is not installed on this instance (SERVERPROPERTY(''IsAdvancedAnalyticsInstalled'') = 0): install it with Python, then run sqlserver/setup.sql', 1;
     if isnull((select cast(value_in_use as int) from sys.configurations where name = N'external scripts enabled'), 0) <> 1
         throw 50002, N'external scripts are disabled: the server configuration option ''external scripts enabled'' is 0. Run EXEC sp_configure ''external scripts enabled'', 1; RECONFIGURE WITH OVERRIDE; (sqlserver/setup.sql) and restart the SQL Server Launchpad service', 1;
-    declare @run_id bigint = coalesce(@model_run_id, (select max(run_id) from "tpcxbb_1gb"."dbo"."segment_model_registry"));
+    declare @run_id bigint = coalesce(
+        @model_run_id, (select max(run_id) from "tpcxbb_1gb"."dbo"."segment_model_registry" where coalesce(cast(passed_gates as integer), 1) = 1)
+    );
     if @run_id is null
-        throw 50004, N'no segment model: segment_model_registry has no run yet; train run 1 with dbt build --target sqlserver', 1;
+        throw 50004, N'no segment model: segment_model_registry has no run that passed its quality gates yet; train one with dbt build --target sqlserver', 1;
     if not exists (select 1 from "tpcxbb_1gb"."dbo"."segment_model_registry" where run_id = @run_id)
     begin
         declare @known_runs nvarchar(max) = (
@@ -22,6 +24,19 @@ begin
             isnull(@known_runs, N'none'), N'); nothing was changed'
         );
         throw 50003, @unknown_run, 1;
+    end;
+    if exists (
+        select 1 from "tpcxbb_1gb"."dbo"."segment_model_registry"
+        where run_id = @run_id and coalesce(cast(passed_gates as integer), 1) = 0
+    )
+    begin
+        declare @rejected_run nvarchar(2048) = concat(
+            N'model_run_id=', @run_id,
+            N' was rejected by its quality gates and is never served (',
+            (select max(gate_failures) from "tpcxbb_1gb"."dbo"."segment_model_registry" where run_id = @run_id),
+            N'); pin a run that passed'
+        );
+        throw 50005, @rejected_run, 1;
     end;
     declare @model_json nvarchar(max) = (
         select
@@ -56,7 +71,9 @@ begin
                 python_version,
                 pandas_version,
                 numpy_version,
-                sklearn_version
+                sklearn_version,
+                passed_gates,
+                gate_failures
             from "tpcxbb_1gb"."dbo"."segment_model_registry"
             where run_id = @run_id
             for json path, include_null_values
