@@ -333,10 +333,13 @@ class SqlServerError(Exception):
 class FakeSqlServer:
     """The batches sent, and the catalog: relations and procedures by (schema, name), lower
     case. `tables` exist before the first batch, with their columns (empty: not known); a
-    batch containing a key of `errors` (case-insensitive) fails with its message."""
+    batch containing a key of `errors` (case-insensitive) fails with its message; a query
+    containing a key of `answers` returns its rows: what the data the fake does not hold
+    (say, the run a training procedure appended) would give."""
 
     tables: Mapping[tuple[str, str], Sequence[Column]] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
+    answers: Mapping[str, Sequence[tuple]] = field(default_factory=dict)
     database: str = "tpcxbb_1gb"
     default_schema: str = "dbo"
     declared_columns: dict[str, list[Column]] = field(default_factory=dict)
@@ -429,6 +432,7 @@ class FakeSqlServer:
             relations=copy.deepcopy(self.relations),
             procedures=dict(self.procedures),
             schemas=set(self.schemas),
+            answers=dict(self.answers),
         )
 
     def _track(self, sql: str, batch: int) -> None:
@@ -709,6 +713,9 @@ class _Answer:
         query = _first_query(self.sql)
         if query is not None:
             columns = self.server.shape(query)
+            for fragment, rows in self.server.answers.items():
+                if fragment.lower() in low:
+                    return _description(columns), list(rows)
             if not _aggregates_to_one_row(query):
                 # Rows of empty tables, not an aggregate over them: none.
                 return _description(columns), []

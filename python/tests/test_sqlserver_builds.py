@@ -61,6 +61,10 @@ class RecordedBuild:
         )
 
 
+# The latest run that passed its gates: the query of assert_segment_model_promoted.
+PASSED_RUN_QUERY = "where coalesce(cast(passed_gates as integer), 1) = 1"
+
+
 def record_build(
     name: str, manifest: Any, tmp_path_factory: Any, server: FakeSqlServer, *args: str
 ) -> RecordedBuild:
@@ -83,9 +87,16 @@ def manifest(default_sqlserver_env, tmp_path_factory) -> Any:
 
 @pytest.fixture(scope="module")
 def first_build(manifest, tmp_path_factory) -> RecordedBuild:
-    """`dbt build` on a server holding only the source tables."""
+    """`dbt build` on a server holding only the source tables. The fake runs no Python: it
+    answers the gate's question as a server would after the training procedure appended run
+    1 and that run passed its quality gates."""
     by_relation, by_node = columns_from_manifest(manifest)
-    server = FakeSqlServer(tables=SOURCE_TABLES, declared_columns=by_relation, node_columns=by_node)
+    server = FakeSqlServer(
+        tables=SOURCE_TABLES,
+        declared_columns=by_relation,
+        node_columns=by_node,
+        answers={PASSED_RUN_QUERY: [(1,)]},
+    )
     return record_build("first", manifest, tmp_path_factory, server)
 
 

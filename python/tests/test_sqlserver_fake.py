@@ -77,3 +77,19 @@ def test_a_failing_batch_raises_and_with_xact_abort_on_rolls_back_its_transactio
     with pytest.raises(SqlServerError, match="Msg 50002: scripts are disabled"):
         server.execute("insert into #rows exec dbo.p", None, session)
     assert server.fate(server.find("exec dbo.p")[0]) == fate
+
+
+def test_rows_of_empty_tables_are_none_but_an_aggregate_is_one_row():
+    server = FakeSqlServer()
+    session = server.open_session()
+    _, rows = server.execute("select run_id, gate_failures from dbo.r where x = 0", None, session)
+    assert rows == []
+    _, rows = server.execute("select max(run_id) from dbo.r", None, session)
+    assert rows == [(None,)]
+
+
+def test_an_answer_stands_for_data_the_fake_does_not_hold():
+    server = FakeSqlServer(answers={"from dbo.r where ok = 1": [(3,)]})
+    session = server.open_session()
+    _, rows = server.execute("select max(run_id) from dbo.r where ok = 1", None, session)
+    assert rows == [(3,)]
