@@ -213,6 +213,24 @@ def test_a_corrupt_database_file_is_refused_in_one_line_with_exit_3(twice_built,
     assert sha256(database) == before
 
 
+def test_the_data_step_of_make_run_refuses_a_corrupt_file_in_the_same_line(tmp_path):
+    database = tmp_path / "segmentation.duckdb"
+    random_bytes(None, database)
+    before = sha256(database)
+    command = ["-m", "customer_segmentation.datagen", "--if-missing", "--database", database]
+    datagen = subprocess.run(
+        [sys.executable, *map(str, command)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert datagen.returncode == EXIT_UNREADABLE
+    assert datagen.stderr.strip().startswith(f"{database} is not a readable DuckDB database")
+    assert len(datagen.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in datagen.stdout + datagen.stderr
+    assert sha256(database) == before
+
+
 @pytest.mark.parametrize("gap", [0.0, 0.5])
 def test_two_builds_started_together_never_print_a_traceback(twice_built, tmp_path, gap):
     project = copy_of(twice_built, tmp_path)
