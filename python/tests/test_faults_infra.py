@@ -93,7 +93,10 @@ def twice_built(small_source_db: Path, tmp_path_factory: pytest.TempPathFactory)
     second = project.invoke("build")
     assert second.success, error_messages(second)
     return SimpleNamespace(
-        project=project, after_first=after_first, after_incremental=work_relations(database)
+        project=project,
+        after_first=after_first,
+        after_incremental=work_relations(database),
+        log=(workdir / "logs" / "dbt.log").read_text(),
     )
 
 
@@ -115,6 +118,12 @@ def test_an_incremental_build_leaves_no_dbt_tmp_relation(twice_built):
     assert twice_built.after_incremental == []
 
 
+def test_builds_that_succeed_drop_their_own_work_tables_before_the_end_of_run_sweep(twice_built):
+    # The on-run-end hook is for failed and killed builds; it found nothing to drop here.
+    assert "START python incremental model main.segment_model_registry" in twice_built.log
+    assert "left behind by a failed or killed build" not in twice_built.log
+
+
 def test_a_failed_incremental_build_leaves_no_dbt_tmp_relation(twice_built, tmp_path):
     project = copy_of(twice_built, tmp_path)
     leftover = "segment_model_registry__dbt_tmp19990101000000000000"
@@ -128,6 +137,12 @@ def test_a_failed_incremental_build_leaves_no_dbt_tmp_relation(twice_built, tmp_
     assert not result.success
     assert "sabotaged" in error_messages(result)
     assert work_relations(project.database) == []
+    # Both were there to drop: the planted one, and the work table of the failed model.
+    swept = re.findall(
+        r"dropping \S+\.\"(\w+)\", left behind", (tmp_path / "logs/dbt.log").read_text()
+    )
+    assert leftover in swept
+    assert any(name.startswith("segment_transitions__dbt_tmp") for name in swept)
     assert_checksums_unchanged(before, relation_checksums(project.database))
 
 
