@@ -1,8 +1,12 @@
-"""Run dbt on the project's DuckDB file, refusing clearly when another process holds it.
+"""Run dbt on the project's DuckDB file, holding it for the whole build.
 
-DuckDB lets one process write a database file at a time. A second `dbt build` would stop with
-a raw "IO Error: Could not set lock on file" from deep inside dbt; this wrapper (what
-`make build` and `make run` call) checks the lock first and names the process holding it.
+DuckDB lets one process write a database file at a time, and no writer in while any process
+reads it. This wrapper (what `make build` and `make run` call) opens the file itself before
+dbt starts, waiting a bounded time while another process holds it (the scoring endpoint holds
+it for milliseconds to check the registry), and keeps it open until dbt ends; dbt's own
+connection in this process joins that open database, so no reader or second build can get in
+between and fail the build half-way. A file held for longer, or one that is not a readable
+DuckDB database, is refused in one line with its own exit code, before dbt starts.
 
     python -m customer_segmentation.build [--database segmentation.duckdb] [dbt args...]
 """
@@ -13,12 +17,65 @@ import argparse
 import os
 import re
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
+EXIT_FAILED = 1
 EXIT_IN_USE = 2
-_LOCK_HOLDER = re.compile(r"PID (\d+)")
+EXIT_UNREADABLE = 3
+# How long to wait for another process to let go of the file: a reader (the endpoint) holds it
+# for milliseconds, a build for minutes.
+DEFAULT_LOCK_WAIT_SECONDS = 10.0
+# DuckDB's words when another process holds the file ("...lock on file", not "...block").
+_LOCK_CONFLICT = "could not set lock on file"
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+class DatabaseInUse(Exception):  # noqa: N818 (a state, not a bug)
+    """Another process holds the file; `pid` is its process id, or 'unknown'."""
+
+    def __init__(self, pid: str) -> None:
+        super().__init__(pid)
+        self.pid = pid
+
+
+class DatabaseUnreadable(Exception):  # noqa: N818 (a state, not a bug)
+    """The file exists but DuckDB cannot open it: not a database, truncated, corrupt."""
+
+
+def _is_lock_conflict(error: BaseException) -> bool:
+    return _LOCK_CONFLICT in str(error).lower()
+
+
+def _holder_pid(error: BaseException) -> str:
+    found = _LOCK_HOLDER.search(str(error))
+    return found.group(1) if found else "unknown"
+
+
+def open_for_build(
+    database: Path,
+    wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to ``database``, retried while another process holds the file
+    for at most ``wait_seconds``. Raises DatabaseInUse after that, DatabaseUnreadable at once
+    for any other reason DuckDB cannot open the file."""
+    deadline = clock() + wait_seconds
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(database))
+        except duckdb.Error as error:
+            if not _is_lock_conflict(error):
+                raise DatabaseUnreadable(str(error).splitlines()[0]) from error
+            if clock() >= deadline:
+                raise DatabaseInUse(_holder_pid(error)) from error
+        sleep(max(0.0, min(delay, deadline - clock())))
+        delay = min(delay * 2, 0.5)
 
 
 def lock_holder(database: Path) -> str | None:
@@ -26,12 +83,9 @@ def lock_holder(database: Path) -> str | None:
     if not Path(database).exists():
         return None
     try:
-        duckdb.connect(str(database)).close()
-    except duckdb.IOException as error:
-        if "lock" not in str(error).lower():
-            raise
-        found = _LOCK_HOLDER.search(str(error))
-        return found.group(1) if found else "unknown"
+        open_for_build(database, wait_seconds=0).close()
+    except DatabaseInUse as in_use:
+        return in_use.pid
     return None
 
 
@@ -42,6 +96,13 @@ def in_use_message(database: Path, pid: str) -> str:
     )
 
 
+def unreadable_message(database: Path, reason: str) -> str:
+    return (
+        f"{database} is not a readable DuckDB database ({reason}): restore it from a backup, "
+        "or delete it and run `make run`, which generates the data and builds again."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -49,23 +110,32 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(os.environ.get("TPCXBB_DUCKDB_PATH", "segmentation.duckdb")),
     )
+    parser.add_argument(
+        "--lock-wait",
+        type=float,
+        default=DEFAULT_LOCK_WAIT_SECONDS,
+        metavar="SECONDS",
+        help="how long to wait for another process to let go of the file (default %(default)s)",
+    )
     args, dbt_args = parser.parse_known_args(argv)
-    pid = lock_holder(args.database)
-    if pid is not None:
-        print(in_use_message(args.database, pid), file=sys.stderr)
+    database = args.database.resolve()
+    try:
+        held = open_for_build(database, args.lock_wait)
+    except DatabaseInUse as in_use:
+        print(in_use_message(database, in_use.pid), file=sys.stderr)
         return EXIT_IN_USE
+    except DatabaseUnreadable as unreadable:
+        print(unreadable_message(args.database, str(unreadable)), file=sys.stderr)
+        return EXIT_UNREADABLE
 
     from dbt.cli.main import dbtRunner
 
-    os.environ["TPCXBB_DUCKDB_PATH"] = str(args.database.resolve())
-    result = dbtRunner().invoke(dbt_args or ["build"])
-    if not result.success and result.exception is not None:
-        found = _LOCK_HOLDER.search(str(result.exception))
-        if found and "lock" in str(result.exception).lower():
-            # Lost the race: another build took the file between the check and dbt.
-            print(in_use_message(args.database, found.group(1)), file=sys.stderr)
-            return EXIT_IN_USE
-    return 0 if result.success else 1
+    # dbt-duckdb connects to the same path with the same (default) configuration, so DuckDB
+    # hands it the database this process already holds instead of locking the file again.
+    os.environ["TPCXBB_DUCKDB_PATH"] = str(database)
+    with held:
+        result = dbtRunner().invoke(dbt_args or ["build"])
+    return 0 if result.success else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -16,6 +16,16 @@ from pathlib import Path
 
 import duckdb
 
+from customer_segmentation.build import (
+    EXIT_IN_USE,
+    EXIT_UNREADABLE,
+    DatabaseInUse,
+    DatabaseUnreadable,
+    in_use_message,
+    open_for_build,
+    unreadable_message,
+)
+
 SOURCE_SCHEMA = "tpcxbb"
 SOURCE_TABLES: tuple[str, ...] = ("store_sales", "store_returns", "customer")
 GENERATION_LOG = "data_generation"
@@ -100,6 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         help="only generate when a source table is missing from the database",
     )
     args = parser.parse_args(argv)
+    if args.database.exists():
+        # `make run` runs this step first: a file another process holds, or one DuckDB cannot
+        # open, is refused as the build wrapper refuses it, in one line, not a traceback.
+        try:
+            open_for_build(args.database).close()
+        except DatabaseInUse as in_use:
+            print(in_use_message(args.database, in_use.pid), file=sys.stderr)
+            return EXIT_IN_USE
+        except DatabaseUnreadable as unreadable:
+            print(unreadable_message(args.database, str(unreadable)), file=sys.stderr)
+            return EXIT_UNREADABLE
     if args.if_missing:
         missing = missing_source_tables(args.database, args.schema)
         if not missing:

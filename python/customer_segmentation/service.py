@@ -4,9 +4,10 @@
 
 FastAPI on uvicorn, loopback by default. The model (centroids, scaler, segment names) and the
 feature rows of known customers are read from the registry in the DuckDB file, opened read-only
-and closed again at once (DuckDB lets no writer in while any process holds the file open), and
-re-read when the registry's current run changes, so a new training run is served without a
-restart. Scoring is the clustering core's `predict`, the code the dbt Python model uses.
+and closed again at once (DuckDB lets no writer in while any process holds the file open; the
+build waits for such a read), and re-read when the registry's current run changes, so a new
+training run is served without a restart. Scoring is the clustering core's `predict`, the code
+the dbt Python model uses.
 
 What can be checked before the body is read is checked first, in `RequestGuard`: no query
 string on /score (it would be logged), the key, and the body's size.
@@ -54,7 +55,8 @@ DATABASE_ENV = "SEGMENTS_DUCKDB_PATH"
 MAX_BATCH_ENV = "SEGMENTS_MAX_BATCH"
 DEFAULT_MAX_BATCH = 10_000
 # How often the registry is checked for a newer model, in seconds. Every check opens the DuckDB
-# file, and while it is open the nightly build cannot write it: never more than once a second.
+# file, and a build starting meanwhile waits for it (customer_segmentation.build): never more
+# than once a second.
 RELOAD_INTERVAL_ENV = "SEGMENTS_RELOAD_SECONDS"
 DEFAULT_RELOAD_SECONDS = 5.0
 MIN_RELOAD_SECONDS = 1.0
