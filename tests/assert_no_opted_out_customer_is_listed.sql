@@ -23,17 +23,27 @@ history as (
     select * from {{ ref('campaign_list_history') }}
 ),
 
-latest_snapshot as (
+campaign_history as (
     select
+        published_at,
         c_customer_sk,
         c_email_address
     from history
-    where
-        campaign_name = '{{ campaign_name() }}'
-        and published_at = (
-            select max(published_at) from history
-            where campaign_name = '{{ campaign_name() }}'
-        )
+    where campaign_name = '{{ campaign_name() }}'
+),
+
+latest as (
+    select max(published_at) as published_at
+    from campaign_history
+),
+
+latest_snapshot as (
+    select
+        campaign_history.c_customer_sk,
+        campaign_history.c_email_address
+    from campaign_history
+    inner join latest
+        on campaign_history.published_at = latest.published_at
 ),
 
 listed as (
@@ -66,7 +76,9 @@ opted_out_but_listed as (
         on
             listed.c_customer_sk = email_opt_outs.customer_sk
             or (
-                {{ dbt.position('lower(listed.c_email_address)', 'lower(email_opt_outs.email_address)') }} > 0
+                {{ dbt.position(
+                    'lower(listed.c_email_address)', 'lower(email_opt_outs.email_address)'
+                ) }} > 0
                 and not {{ has_address_character(dbt.replace(
                     'lower(email_opt_outs.email_address)', 'lower(listed.c_email_address)', "''"
                 )) }}

@@ -20,6 +20,13 @@
 -- Text columns have explicit lengths: dbt's type_string is varchar(max) on SQL Server.
 {%- set campaign = campaign_name() %}
 {%- set published_at = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') %}
+{%- set published_order = 'cast(snapshot_date as ' ~ dbt.type_timestamp() ~ ')' %}
+{%- if is_incremental() %}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+    {%- if 'published_at' in columns | map('lower') %}
+        {%- set published_order = 'coalesce(published_at, ' ~ published_order ~ ')' %}
+    {%- endif %}
+{%- endif %}
 
 with
 
@@ -49,33 +56,44 @@ published as (
     from holdout_list
 ),
 
-{%- if is_incremental() %}
-
--- The campaign's snapshots so far, each with the moment it was published.
+-- The campaign's snapshots so far, each with the moment it was published (none on the first
+-- build).
 recorded as (
-    select
-        {% if 'published_at' in adapter.get_columns_in_relation(this)
-            | map(attribute='name') | map('lower') | list -%}
-            coalesce(published_at, cast(snapshot_date as {{ dbt.type_timestamp() }}))
-        {%- else -%}
-            cast(snapshot_date as {{ dbt.type_timestamp() }})
-        {%- endif %} as published_order,
-        cluster,
-        c_customer_sk,
-        c_email_address,
-        list_name
-    from {{ this }}
-    where campaign_name = '{{ campaign }}'
+    {% if is_incremental() %}
+        select
+            {{ published_order }} as published_order,
+            cluster,
+            c_customer_sk,
+            c_email_address,
+            list_name
+        from {{ this }}
+        where campaign_name = '{{ campaign }}'
+    {% else %}
+        select
+            cast(null as {{ dbt.type_timestamp() }}) as published_order,
+            cluster,
+            c_customer_sk,
+            c_email_address,
+            list_name
+        from published
+        where 1 = 0
+    {% endif %}
+),
+
+latest as (
+    select max(published_order) as published_order
+    from recorded
 ),
 
 latest_snapshot as (
     select
-        cluster,
-        c_customer_sk,
-        c_email_address,
-        list_name
+        recorded.cluster,
+        recorded.c_customer_sk,
+        recorded.c_email_address,
+        recorded.list_name
     from recorded
-    where published_order = (select max(published_order) from recorded)
+    inner join latest
+        on recorded.published_order = latest.published_order
 ),
 
 added as (
@@ -122,20 +140,6 @@ changed as (
         exists (select 1 from added)
         or exists (select 1 from removed)
 ),
-
-{%- else %}
-
-changed as (
-    select
-        campaign_name,
-        cluster,
-        c_customer_sk,
-        c_email_address,
-        list_name
-    from published
-),
-
-{%- endif %}
 
 stamped as (
     select
