@@ -1,5 +1,10 @@
--- Rule: a customer who opted out (by key or by address) is on no list: not to mail, not in
--- the holdout, and not in today's snapshot of the history.
+-- Rule: a customer who opted out, by key or by address, is on no list: not to mail, not in
+-- the holdout, and not in the campaign's latest snapshot of the history.
+-- An opt-out names a listed address when, lower-cased, it contains the address and nothing
+-- else that can be part of an address (has_address_character): whatever surrounds it (tabs,
+-- line breaks, no-break or zero-width spaces, ...) does not make it another address.
+-- Deliberately not normalized_email, the macro this checks: a character it fails to remove
+-- around an opted-out address makes this test fail.
 with
 
 email_opt_outs as (
@@ -14,6 +19,33 @@ holdout_list as (
     select * from {{ ref('campaign_holdout') }}
 ),
 
+history as (
+    select * from {{ ref('campaign_list_history') }}
+),
+
+campaign_history as (
+    select
+        published_at,
+        c_customer_sk,
+        c_email_address
+    from history
+    where campaign_name = '{{ campaign_name() }}'
+),
+
+latest as (
+    select max(published_at) as published_at
+    from campaign_history
+),
+
+latest_snapshot as (
+    select
+        campaign_history.c_customer_sk,
+        campaign_history.c_email_address
+    from campaign_history
+    inner join latest
+        on campaign_history.published_at = latest.published_at
+),
+
 listed as (
     select
         c_customer_sk,
@@ -26,18 +58,31 @@ listed as (
         c_email_address,
         'campaign_holdout' as list_model
     from holdout_list
+    union all
+    select
+        c_customer_sk,
+        c_email_address,
+        'campaign_list_history' as list_model
+    from latest_snapshot
 ),
 
 opted_out_but_listed as (
     select
         listed.list_model,
-        listed.c_customer_sk
+        listed.c_customer_sk,
+        email_opt_outs.opted_out_at
     from listed
     inner join email_opt_outs
         on
             listed.c_customer_sk = email_opt_outs.customer_sk
-            or {{ normalized_email('listed.c_email_address') }}
-            = {{ normalized_email('email_opt_outs.email_address') }}
+            or (
+                {{ dbt.position(
+                    'lower(listed.c_email_address)', 'lower(email_opt_outs.email_address)'
+                ) }} > 0
+                and not {{ has_address_character(dbt.replace(
+                    'lower(email_opt_outs.email_address)', 'lower(listed.c_email_address)', "''"
+                )) }}
+            )
 )
 
 select * from opted_out_but_listed

@@ -6,7 +6,23 @@
 -- A table, not the folder's view: three campaign models and eight tests read it, and as a
 -- view each of them re-ran the screening (e-mail normalisation, md5 holdout buckets, joins)
 -- over every customer: about 1 s per reader at sf=10, 8 s of a nightly build.
-{{ config(materialized='table', schema='pii', grants=campaign_list_grants()) }}
+--
+-- The campaign's gates run here, upstream of everything published, so a failed gate leaves
+-- every list, the holdout, the exclusions and the history as they were: before the table is
+-- rebuilt, the targeted segments must exist (assert_campaign_segments_exist); inside its
+-- transaction, someone must be left to mail (assert_campaign_list_not_empty).
+{{
+    config(
+        materialized='table',
+        schema='pii',
+        grants=campaign_list_grants(),
+        pre_hook=["{{ assert_campaign_segments_exist() }}"],
+        post_hook=["{{ assert_campaign_list_not_empty() }}"],
+    )
+}}
+-- Read by the pre-hook:
+-- depends_on: {{ ref('int_segment_centroids_current') }}
+-- depends_on: {{ ref('segments') }}
 
 with
 
