@@ -9,18 +9,24 @@
 --
 -- The campaign's gates run here, upstream of everything published, so a failed gate leaves
 -- every list, the holdout, the exclusions and the history as they were: before the table is
--- rebuilt, the targeted segments must exist (assert_campaign_segments_exist); inside its
--- transaction, someone must be left to mail (assert_campaign_list_not_empty).
+-- rebuilt, SQL scoring must agree with the cluster table on every customer
+-- (assert_sql_scoring_agrees) and the targeted segments must exist
+-- (assert_campaign_segments_exist); inside its transaction, someone must be left to mail
+-- (assert_campaign_list_not_empty).
 {{
     config(
         materialized='table',
         schema='pii',
         grants=campaign_list_grants(),
-        pre_hook=["{{ assert_campaign_segments_exist() }}"],
+        pre_hook=[
+            "{{ assert_sql_scoring_agrees() }}",
+            "{{ assert_campaign_segments_exist() }}",
+        ],
         post_hook=["{{ assert_campaign_list_not_empty() }}"],
     )
 }}
--- Read by the pre-hook:
+-- Read by the pre-hooks:
+-- depends_on: {{ ref('customer_segment_scores') }}
 -- depends_on: {{ ref('int_segment_centroids_current') }}
 -- depends_on: {{ ref('segments') }}
 

@@ -103,14 +103,21 @@ def test_a_gate_threshold_the_current_model_misses_fails_a_retrain_and_keeps_the
     assert_checksums_unchanged(before, published(project))
 
 
-def test_segments_are_not_published_when_sql_scoring_disagrees_with_the_cluster_table(project):
+def test_segments_and_lists_are_not_published_when_sql_scoring_disagrees_with_the_clusters(
+    project,
+):
     with duckdb.connect(str(project.database)) as con:
         con.execute(
             "update main.py_customer_clusters set cluster = (cluster + 1) % 4 "
             "where Customer = (select min(Customer) from main.py_customer_clusters)"
         )
     before = published(project)
-    result = project.invoke("run", "--select", "customer_segments")
+    result = project.invoke(
+        "run", "--select", "customer_segments", "int_campaign_recipients_screened+"
+    )
     assert not result.success
-    assert "customers get another segment from SQL scoring" in error_messages(result)
+    status = {r.node.name: str(r.status) for r in result.result.results}
+    assert status["customer_segments"] == status["int_campaign_recipients_screened"] == "error"
+    assert status["customer_campaign_emails"] == "skipped"
+    assert "1 customers get another segment from SQL scoring" in error_messages(result)
     assert_checksums_unchanged(before, published(project))
