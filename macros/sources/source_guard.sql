@@ -196,7 +196,7 @@
 
 {#- on-run-end: when a run or build finished without a failure, log what each source table
     holds now, for the next run's guard, and commit. Nothing else writes the log: not a
-    failed build, nor compile, docs, test, seed. -#}
+    failed build, nor compile, docs, test, seed, nor a --full-refresh of a selection. -#}
 {%- macro record_source_baseline(results, source_name='tpcxbb') -%}
     {%- if execute and flags.WHICH in ['run', 'build'] -%}
         {%- set failures = ['error', 'fail', 'runtime error', 'skipped', 'partial success'] -%}
@@ -207,6 +207,22 @@
         {%- if failed -%}
             {{ log('Source log kept as the last successful build left it: this one failed.') }}
             {{ return('') }}
+        {%- endif -%}
+        {#- A --full-refresh skipped the comparison: its state becomes the baseline only if it
+            recomputed every incremental model (not a `--select` of a few). -#}
+        {%- if flags.FULL_REFRESH -%}
+            {%- set rebuilt = [] -%}
+            {%- for result in results -%}
+                {%- do rebuilt.append(result.node.unique_id) -%}
+            {%- endfor -%}
+            {%- for node in graph.nodes.values()
+                if node.resource_type == 'model'
+                and node.config.materialized == 'incremental'
+                and node.config.full_refresh is not false
+                and node.unique_id not in rebuilt -%}
+                {{ log('Source log kept: this --full-refresh did not rebuild ' ~ node.name ~ '.') }}
+                {{ return('') }}
+            {%- endfor -%}
         {%- endif -%}
         {%- set relations = [] -%}
         {%- for node in graph.sources.values() | sort(attribute='name')
