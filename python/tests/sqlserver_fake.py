@@ -46,6 +46,11 @@ test's failure count (0: the build goes on), a unit test's rows (none: no differ
 other SELECT gets what it returns over empty tables: an aggregate such as a macro's
 `run_query('select max(...) from ...')` one row under the names of its select list (0 for a
 count, NULL for anything else, so a watermark reads as "none yet"), any other query no rows.
+The source guard's queries
+(macros/sources/source_guard.sql) are the exception, since a source holding no rows stops
+the build: its scan of a source table reports `row_counts` rows (SOURCE_ROWS by default),
+keyed 1..n, none out of bounds; its read of the log `source_table_builds` returns
+`source_builds`, what the last successful build saw (nothing by default).
 """
 
 from __future__ import annotations
@@ -140,6 +145,8 @@ _PYTHON_TYPES = {
 }
 
 Column = tuple[str, str]  # (name, T-SQL type as declared, e.g. "varchar(254)")
+# The rows the source guard's scan finds in a table the fake's `row_counts` does not list.
+SOURCE_ROWS = 1000
 
 # The source tables of the restored tpcxbb_1gb, the only relations of an empty server, with
 # the columns the staging models read, typed as in the TPC-DS schema TPCx-BB takes them from.
@@ -352,6 +359,10 @@ class FakeSqlServer:
     events: list[CatalogEvent] = field(default_factory=list)
     # How each transaction ended: "commit" or "rollback".
     outcomes: dict[int, str] = field(default_factory=dict)
+    # For the source guard: rows per (schema, name), and the log rows (source_table,
+    # row_count, max_key) of the last successful build.
+    row_counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    source_builds: list[tuple[str, int, int | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -433,6 +444,8 @@ class FakeSqlServer:
             procedures=dict(self.procedures),
             schemas=set(self.schemas),
             answers=dict(self.answers),
+            row_counts=dict(self.row_counts),
+            source_builds=list(self.source_builds),
         )
 
     def _track(self, sql: str, batch: int) -> None:
@@ -708,6 +721,15 @@ class _Answer:
             return _description([("schema_name", "sysname"), ("view_name", "sysname")]), []
         if "columnproperty(" in low:
             return _description([("allows_null", "int")]), [(1,)]
+        if re.search(r"\bas\s+source_row_count\b", low):
+            return self._source_guard_scan()
+        if re.search(r"\bfrom\s+\S+\.source_table_builds\s+as\s+builds\b", low):
+            columns = [
+                ("source_table", "varchar(256)"),
+                ("row_count", "bigint"),
+                ("max_key", "bigint"),
+            ]
+            return _description(columns), list(self.server.source_builds)
         if re.search(r"\bwhere\s+(?:0\s*=\s*1|1\s*=\s*0)\b", low) or "select top 0" in low:
             return _description(self._shape(self.sql)), []
         query = _first_query(self.sql)
@@ -721,6 +743,30 @@ class _Answer:
                 return _description(columns), []
             return _description(columns), [_empty_row(query, len(columns))]
         return None, []
+
+    def _source_guard_scan(self) -> tuple[list, list]:
+        """The source guard's scan of one table of n rows keyed 1..n: its name, n, the
+        highest key n, the rows at or below the last build's key, none out of bounds."""
+        query = _first_query(self.sql)
+        table = query.args["from_"].this.sql(dialect="tsql")
+        rows = self.server.row_counts.get(self.server._key(table), SOURCE_ROWS)
+        last_key = re.search(r"<=\s*(\d+)", self.sql)
+        values = {
+            "source_row_count": rows,
+            "source_max_key": rows or None,
+            "source_rows_up_to_last_key": min(rows, int(last_key.group(1))) if last_key else 0,
+        }
+        columns, row = [], []
+        for projection in query.expressions:
+            name = projection.alias_or_name.lower()
+            literal = projection.unalias()
+            if isinstance(literal, exp.Literal) and literal.is_string:
+                columns.append((name, "varchar(256)"))
+                row.append(literal.this)
+            else:
+                columns.append((name, "bigint"))
+                row.append(values.get(name, 0))
+        return _description(columns), [tuple(row)]
 
     def _relations(self) -> tuple[list, list]:
         schema = re.search(r"schema_id\('([^']+)'\)", self.sql)

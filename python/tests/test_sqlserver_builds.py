@@ -20,6 +20,7 @@ import sqlglot
 from dbt.cli.main import dbtRunnerResult
 from sqlglot import exp
 from sqlserver_fake import (
+    SOURCE_ROWS,
     SOURCE_TABLES,
     FakeSqlServer,
     columns_from_manifest,
@@ -102,8 +103,12 @@ def first_build(manifest, tmp_path_factory) -> RecordedBuild:
 
 @pytest.fixture(scope="module")
 def nightly_build(manifest, first_build, tmp_path_factory) -> RecordedBuild:
-    """`dbt build` again, on the server as the first build left it."""
+    """`dbt build` again, on the server as the first build left it, with the sources as the
+    first build logged them: the source guard compares the two."""
     server = first_build.server.with_same_catalog()
+    server.source_builds = [
+        (f"{schema}.{name}", SOURCE_ROWS, SOURCE_ROWS) for schema, name in SOURCE_TABLES
+    ]
     return record_build("nightly", manifest, tmp_path_factory, server)
 
 
@@ -472,3 +477,23 @@ def test_grants_go_to_the_configured_grantees_of_the_configured_models_only(mani
     }
     assert expected, "no model has grants any more"
     assert grants_sent(build) == expected
+
+
+def test_a_successful_build_logs_what_it_saw_of_every_source_and_commits_it(build):
+    logged = build.server.find("insert into dbo.source_table_builds")
+    assert len(logged) == 1, f"{build.name}: {len(logged)} inserts into the source log"
+    for schema, name in SOURCE_TABLES:
+        assert f"'{schema}.{name}'" in logged[0].sql
+    assert build.server.fate(logged[0]) in ("commit", "autocommit")
+
+
+def test_a_nightly_build_compares_each_source_with_the_last_build(nightly_build, first_build):
+    def scans(build: RecordedBuild) -> list[str]:
+        return [b for b in build.batches() if "as source_row_count" in b]
+
+    assert len(scans(first_build)) == len(SOURCE_TABLES)
+    assert not any("source_rows_up_to_last_key" in b for b in scans(first_build))
+    assert all(
+        "count_big(case when " in b and f"<= {SOURCE_ROWS} then 1 end)" in b
+        for b in scans(nightly_build)
+    ), scans(nightly_build)
