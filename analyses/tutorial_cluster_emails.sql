@@ -12,7 +12,7 @@ one_cluster as (
         c_email_address,
         c_customer_sk
     from customer_campaign_emails
-    where cluster = {{ var('cluster', 0) | int }}
+    where cluster = {{ validated_var('cluster') }}
 )
 
 select * from one_cluster

@@ -1,12 +1,6 @@
-{#- The share of each segment held out of a campaign (var `holdout_share`), checked before it
-    reaches SQL: a decimal number with 0 <= share < 1. -#}
+{#- The share of each segment held out of a campaign (var `holdout_share`), validated
+    (macros/vars/validated_var.sql): a float, 0 or in [0.0001, 0.9999], so that
+    round(share * 10000) of the 10000 holdout buckets is neither 0 nor all of them. -#}
 {%- macro holdout_share() -%}
-    {%- set value = var('holdout_share') | string -%}
-    {%- if not modules.re.fullmatch('0|0?\\.[0-9]+|0\\.', value) -%}
-        {{ exceptions.raise_compiler_error(
-            "var holdout_share=" ~ value ~ " is not allowed: use a decimal number with "
-            ~ "0 <= holdout_share < 1, e.g. 0.1"
-        ) }}
-    {%- endif -%}
-    {{ return(value | float) }}
+    {{ return(validated_var('holdout_share')) }}
 {%- endmacro -%}

@@ -37,9 +37,9 @@
     )) }}
 {%- endmacro -%}
 
-{#- A gate threshold var, validated, as a T-SQL float literal. -#}
+{#- A gate threshold var, validated, as a T-SQL literal in plain decimal (never 4e-05). -#}
 {%- macro gate_threshold(name) -%}
-    {{ return(validated_var(name) | float | string) }}
+    {{ return(segment_model_settings()[name]) }}
 {%- endmacro -%}
 
 {#- (name, data_type) of every YAML column of a model, in order: the procedures' result sets. -#}
