@@ -227,9 +227,12 @@ def test_a_failing_quality_gate_leaves_the_campaign_lists_unbuilt(make_project):
     assert project.invoke("build").success
     lists_before = project.query("select * from main.customer_campaign_emails order by 2")
     clusters_before = segments(project)
-    result = project.invoke("build", "--vars", "{min_silhouette: 0.99}")
+    # Gates judge a run when it is trained: a stricter threshold alone re-judges nothing.
+    assert project.invoke("build", "--vars", "{min_silhouette: 0.99}").success
+    result = project.invoke("build", "--vars", "{min_silhouette: 0.99, retrain: true}")
     assert not result.success
     status = statuses(result)
+    assert status["int_segment_centroids_current"] == "error"
     assert status["customer_campaign_emails"] == "skipped"
     assert status["cluster_email_coverage"] == "skipped"
     assert status["customer_clusters"] == "skipped"
