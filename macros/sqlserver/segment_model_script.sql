@@ -496,10 +496,11 @@ def _var_number(name, value):
 
 def _var_non_negative(name, value, example):
     """A dbt var that must be a number >= 0 (dbt may hand it over as text)."""
-    is_text = isinstance(value, str) and re.fullmatch('\\d+(\\.\\d*)?|\\.\\d+', value.strip())
-    is_number = isinstance(value, (int, float, np.integer, np.floating)) and (not isinstance(value, (bool, np.bool_)))
-    number = float(value) if is_text or is_number else math.nan
-    if not (math.isfinite(number) and number >= 0):
+    try:
+        number = _var_number(name, value)
+    except ValueError:
+        number = math.nan
+    if not number >= 0:
         raise ValueError(f'var {name}={value!r} is not allowed: use a number >= 0, {example}')
     return number
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,36 @@ from customer_segmentation.datagen import generate
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SMALL_SF = 0.01
+
+
+def dbt_location_args(workdir: Path, target: str = "target", logs: str = "logs") -> list[str]:
+    """The paths every test's dbt invocation passes: this project and its profiles, and a
+    target and a log folder of the test's own under ``workdir``."""
+    return [
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(workdir / target),
+        "--log-path",
+        str(workdir / logs),
+    ]
+
+
+def build_command(database: Path, workdir: Path, *args: str, suffix: str = "") -> list[str]:
+    """`python -m customer_segmentation.build build` (what `make run` calls) on one file, as a
+    subprocess command line; target and logs under ``workdir`` (`target<suffix>`)."""
+    return [
+        sys.executable,
+        "-m",
+        "customer_segmentation.build",
+        "--database",
+        str(database),
+        "build",
+        *args,
+        *dbt_location_args(workdir, f"target{suffix}", f"logs{suffix}"),
+    ]
 
 
 def release_duckdb_file() -> None:
@@ -63,14 +94,7 @@ class DbtProject:
         return dbtRunner().invoke(
             [
                 *args,
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(PROJECT_DIR),
-                "--target-path",
-                str(self.workdir / "target"),
-                "--log-path",
-                str(self.workdir / "logs"),
+                *dbt_location_args(self.workdir),
                 "--no-partial-parse",
                 "--quiet",
             ]

@@ -68,7 +68,7 @@ from typing import Any
 
 import pytest
 import sqlglot
-from conftest import PROJECT_DIR
+from conftest import dbt_location_args
 from dbt.adapters.contracts.connection import ConnectionState
 from dbt.adapters.sqlserver import sqlserver_connections
 from dbt.adapters.sqlserver.sqlserver_column import SQLServerColumn
@@ -1039,14 +1039,7 @@ def invoke_sqlserver(workdir: Path, *args: str, manifest: Any = None) -> dbtRunn
             *args,
             "--target",
             "sqlserver",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
+            *dbt_location_args(workdir),
             "--no-partial-parse",
             "--quiet",
         ]

@@ -10,7 +10,7 @@ import time
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR
+from conftest import build_command
 
 pytestmark = pytest.mark.e2e
 
@@ -38,23 +38,7 @@ def assert_unchanged(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFr
 
 
 def dbt_build_command(project, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "customer_segmentation.build",
-        "--database",
-        str(project.database),
-        "build",
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(project.workdir / "target-sub"),
-        "--log-path",
-        str(project.workdir / "logs-sub"),
-    ]
+    return build_command(project.database, project.workdir, *args, suffix="-sub")
 
 
 def test_a_build_killed_while_clustering_leaves_the_previous_tables(make_project):

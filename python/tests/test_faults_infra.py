@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, DbtProject, error_messages
+from conftest import DbtProject, build_command, error_messages
 from fastapi.testclient import TestClient
 from published import assert_checksums_unchanged, relation_checksums
 from service_fakes import AUTH, KEY, ManualClock, Registry
@@ -52,27 +52,6 @@ def work_relations(database: Path) -> list[str]:
             "where contains(view_name, 'dbt_tmp') order by 1"
         ).fetchall()
     return [name for (name,) in rows]
-
-
-def build_command(database: Path, workdir: Path, *args: str) -> list[str]:
-    """`python -m customer_segmentation.build` (what make run calls) on one file."""
-    return [
-        sys.executable,
-        "-m",
-        "customer_segmentation.build",
-        "--database",
-        str(database),
-        "build",
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(workdir / "target"),
-        "--log-path",
-        str(workdir / "logs"),
-    ]
 
 
 def sha256(path: Path) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, DbtProject, error_messages
+from conftest import DbtProject, dbt_location_args, error_messages
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 from published import assert_checksums_unchanged, relation_checksums
 from sqlserver_fake import (
@@ -41,14 +41,7 @@ class ParsedProject(DbtProject):
         return dbtRunner(manifest=self.manifest).invoke(
             [
                 *args,
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(PROJECT_DIR),
-                "--target-path",
-                str(self.workdir / "target"),
-                "--log-path",
-                str(self.workdir / "logs"),
+                *dbt_location_args(self.workdir),
                 "--quiet",
             ]
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PROJECT_DIR
+from conftest import dbt_location_args
 from dbt.cli.main import dbtRunner
 from sqlserver_fake import (
     SOURCE_TABLES,
@@ -116,14 +116,7 @@ def test_duckdb_ignores_the_sql_server_flags_even_when_warnings_are_errors(tmp_p
         [
             "--warn-error",
             "parse",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
+            *dbt_location_args(tmp_path),
             "--no-partial-parse",
         ]
     )
