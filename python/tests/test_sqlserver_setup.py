@@ -1,7 +1,7 @@
 """The DBA's one-time setup (sqlserver/setup.sql, printed by `make sqlserver-setup`): filled
-in, every batch parses as T-SQL; it grants the dbt user exactly what the README lists, and
-SELECT on the PII schema to no other role than the campaign role; its PII schema is the one
-dbt builds into."""
+in, every batch parses as T-SQL; it grants the dbt user exactly what docs/sqlserver.md lists,
+and SELECT on the PII schema to no other role than the campaign role; its PII schema is the
+one dbt builds into."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from sqlserver_fake import invoke_sqlserver
 from customer_segmentation import sqlserver_setup
 from customer_segmentation.sqlserver_setup import SETUP_SQL, render, setup_variables
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-# T-SQL permissions the README may list for the dbt user.
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "sqlserver.md"
+# T-SQL permissions the guide may list for the dbt user.
 PERMISSIONS = {
     "ALTER",
     "CREATE PROCEDURE",
@@ -121,9 +121,9 @@ def test_it_creates_the_schemas_owned_by_dbo_and_the_roles_only_when_missing(scr
     assert "ALTER ROLE [segmentation_builder] ADD MEMBER [dbt_user];" in script
 
 
-def test_it_grants_the_dbt_user_what_the_readme_lists(script):
-    section = README.read_text(encoding="utf-8").split("### Setting up the server")[1]
-    section = section.split("###")[0]
+def test_it_grants_the_dbt_user_what_the_guide_lists(script):
+    section = GUIDE.read_text(encoding="utf-8").split("## Setting up the server")[1]
+    section = section.split("\n#")[0]
     listed = set(re.findall(r"`([A-Z][A-Z ]+)`", " ".join(section.split()))) & PERMISSIONS
     granted = {
         permission
