@@ -15,13 +15,27 @@ cases as (
     ) as examples (passed_gates, expected)
 ),
 
-checked as (
+flag_checked as (
     select
+        'run_passed_gates_flag' as macro_name,
         expected,
-        {{ run_passed_gates_flag() }} as actual_flag,
-        case when {{ run_passed_gates() }} then 1 else 0 end as actual_condition
+        {{ run_passed_gates_flag() }} as actual
     from cases
+),
+
+condition_checked as (
+    select
+        'run_passed_gates' as macro_name,
+        expected,
+        case when {{ run_passed_gates() }} then 1 else 0 end as actual
+    from cases
+),
+
+checked as (
+    select * from flag_checked
+    union all
+    select * from condition_checked
 )
 
 select * from checked
-where actual_flag <> expected or actual_condition <> expected
+where actual <> expected
