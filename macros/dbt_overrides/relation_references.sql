@@ -11,6 +11,7 @@
     {{ return(relation_for_reference(builtins.source(*varargs, **kwargs))) }}
 {%- endmacro -%}
 
+{#- Dispatched because only DuckDB's database is named after a file. -#}
 {%- macro relation_for_reference(relation) -%}
     {{ return(adapter.dispatch('relation_for_reference', 'customer_segmentation')(relation)) }}
 {%- endmacro -%}

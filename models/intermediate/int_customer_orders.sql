@@ -66,7 +66,7 @@ sales_to_aggregate as (
 ),
 
 -- The aggregation is a macro so that the SQL Server procedure's input query runs the very
--- same SQL (macros/customer_orders_per_customer.sql).
+-- same SQL (macros/features/customer_orders_per_customer.sql).
 orders_per_customer as (
     {{ customer_orders_per_customer('sales_to_aggregate') }}
 )

@@ -72,7 +72,7 @@ returns_to_aggregate as (
 ),
 
 -- The aggregation is a macro so that the SQL Server procedure's input query runs the very
--- same SQL (macros/customer_returns_per_customer.sql).
+-- same SQL (macros/features/customer_returns_per_customer.sql).
 returns_per_customer as (
     {{ customer_returns_per_customer('returns_to_aggregate') }}
 )

@@ -12,7 +12,7 @@ customer_returns as (
 ),
 
 -- The join and the ratios are a macro so that the SQL Server procedure's input query runs
--- the very same SQL (macros/customer_return_features_from.sql).
+-- the very same SQL (macros/features/customer_return_features_from.sql).
 features as (
     {{ customer_return_features_from('customer_orders', 'customer_returns') }}
 )

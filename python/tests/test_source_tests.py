@@ -11,7 +11,7 @@ from customer_segmentation.append_day import append_day
 
 pytestmark = pytest.mark.e2e
 
-SALES_KEY_TEST = "source_unique_combination_of_columns_tpcxbb_store_sales"
+SALES_KEY_TEST = "source_unique_key_columns_tpcxbb_store_sales"
 
 
 def key_test_result(result):

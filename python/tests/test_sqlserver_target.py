@@ -229,7 +229,8 @@ def test_every_relation_holding_pii_lands_in_the_pii_schema_on_sql_server(manife
     }
     holding_pii = {relation for relation, _ in pii_columns(manifest)} & schemas.keys()
     assert holding_pii == PII_RELATIONS
-    # <target schema>_pii (macros/generate_schema_name.sql); everything else stays in dbo.
+    # <target schema>_pii (macros/dbt_overrides/generate_schema_name.sql); everything else
+    # stays in dbo.
     assert {name for name, schema in schemas.items() if schema == "dbo_pii"} == PII_RELATIONS
     assert set(schemas.values()) == {"dbo", "dbo_pii"}
     history = compiled["model.customer_segmentation.campaign_list_history"]

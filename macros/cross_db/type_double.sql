@@ -1,5 +1,6 @@
-{#- An 8-byte float on every target. dbt.type_float() renders `float`, which is 4 bytes on
-    DuckDB but 8 on SQL Server, so the feature ratios would lose precision on DuckDB. -#}
+{#- An 8-byte float on every target. Dispatched because dbt.type_float() renders `float`,
+    which is 4 bytes on DuckDB but 8 on SQL Server, so the feature ratios would lose precision
+    on DuckDB. -#}
 {%- macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'customer_segmentation')()) }}
 {%- endmacro -%}

@@ -1,5 +1,6 @@
-{#- Rows whose combination of columns is not unique (dbt-utils has this; no dbt packages can
-    be installed here). Fails with one row per duplicated combination.
+{#- Rows whose combination of key columns is not unique: one row per duplicated combination.
+    dbt-utils' unique_combination_of_columns checks the same rule, but this test has options
+    of its own (below), so it has a name of its own (no dbt packages can be installed here).
 
     Two options for fact tables of many millions of rows:
     - `new_rows_after`: {column, watermark_model, watermark_column}. A nightly `dbt build`
@@ -10,10 +11,9 @@
       (incremental_test_watermark).
     - `range_partitions`: {column, rows_per_partition}, `column` one of `combination`. The
       check runs as one aggregate per range of `column` (duplicates share its value, so they
-      meet in one range), each with a hash table that fits in cache: at sf=10 the 28.8M
-      store_sales lines take 1.5 s instead of 4.5 s on 2 cores. DuckDB only; see
-      range_partition_bounds. -#}
-{% test unique_combination_of_columns(
+      meet in one range), each with a hash table that fits in cache (the timing is in
+      _tpcxbb__sources.yml, beside the test). DuckDB only; see range_partition_bounds. -#}
+{% test unique_key_columns(
     model, combination, new_rows_after=none, range_partitions=none
 ) %}
 
@@ -27,7 +27,7 @@
 {%- if range_partitions is not none -%}
     {%- if range_partitions.column not in combination -%}
         {{ exceptions.raise_compiler_error(
-            "unique_combination_of_columns: range_partitions.column '"
+            "unique_key_columns: range_partitions.column '"
             ~ range_partitions.column ~ "' must be one of the combination " ~ combination
         ) }}
     {%- endif -%}
