@@ -7,7 +7,7 @@ and their ticket numbers moved past the largest ticket number, so every copied l
 and the (ticket, item) keys stay unique. Customers, items and amounts are kept, so the day
 touches existing customers the way a real day would.
 
-    python -m customer_segmentation.append_day --database segmentation.duckdb
+    python -m devtools.append_day --database segmentation.duckdb
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from customer_segmentation.datagen import SOURCE_SCHEMA
+from devtools.datagen import SOURCE_SCHEMA
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ Every step runs in a subprocess whose own wall time and peak resident memory are
 (``os.wait4``); each figure is the median of ``--runs`` runs, each run on a fresh copy of the
 sources. The results go to a Markdown file (default ``docs/benchmarks.md``).
 
-    python -m customer_segmentation.benchmark --sf 0.01 1 10 --runs 3
+    python -m devtools.benchmark --sf 0.01 1 10 --runs 3
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from pathlib import Path
 
 import duckdb
 
-from customer_segmentation.append_day import AppendedDay
-from customer_segmentation.datagen import SOURCE_SCHEMA, SOURCE_TABLES
+from customer_segmentation.adapters.project import project_dir
+from devtools.append_day import AppendedDay
+from devtools.datagen import SOURCE_SCHEMA, SOURCE_TABLES
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_SCORING_MODEL = "customer_segment_scores"
 # The cheapest node of the project (a view over the customer table): its run is dbt's floor.
 FLOOR_MODEL = "stg_tpcxbb__customers"
@@ -71,7 +71,6 @@ class StepResult:
     name: str
     runs: list[Measurement] = field(default_factory=list)
     node_times: dict[str, float] = field(default_factory=dict)
-    unavailable: str | None = None
 
     @property
     def wall_s(self) -> float:
@@ -93,7 +92,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
         proc = subprocess.run(
             [GNU_TIME, "-f", "%M", "-o", maxrss.name, *cmd],
             env=env,
-            cwd=PROJECT_DIR,
+            cwd=project_dir(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             check=False,
@@ -108,7 +107,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
 
 def run_tutorial(database: Path) -> None:
     """The tutorial's pipeline, what step (a) times in its own process."""
-    from customer_segmentation.tutorial import tutorial_clusters, tutorial_features
+    from devtools.tutorial import tutorial_clusters, tutorial_features
 
     with duckdb.connect(str(database), read_only=True) as con:
         features = tutorial_features(con)
@@ -118,7 +117,7 @@ def run_tutorial(database: Path) -> None:
 
 def append(database: Path) -> AppendedDay:
     """Append one day in a subprocess, so this process never holds DuckDB's memory."""
-    module = ["-m", "customer_segmentation.append_day"]
+    module = ["-m", "devtools.append_day"]
     proc = subprocess.run(
         [sys.executable, *module, "--database", str(database), "--json"],
         capture_output=True,
@@ -142,20 +141,13 @@ def node_times(target: Path) -> dict[str, float]:
     return {r["unique_id"]: float(r["execution_time"]) for r in results}
 
 
-def has_model(target: Path, name: str) -> bool:
-    manifest = json.loads((target / "manifest.json").read_text())
-    return any(
-        n["resource_type"] == "model" and n["name"] == name for n in manifest["nodes"].values()
-    )
-
-
 def benchmark_sf(sf: float, runs: int, workdir: Path, scoring_model: str) -> dict:
     """Every step at one scale factor; returns the results and the data's row counts."""
     label = f"sf{sf:g}"
     sources = workdir / f"{label}.duckdb"
     if not sources.exists():
         print(f"[{label}] generating sources with dsdgen (once; kept in {sources})", flush=True)
-        datagen = ["-m", "customer_segmentation.datagen", "--sf", f"{sf:g}"]
+        datagen = ["-m", "devtools.datagen", "--sf", f"{sf:g}"]
         subprocess.run(
             [sys.executable, *datagen, "--database", str(sources)],
             check=True,
@@ -165,8 +157,8 @@ def benchmark_sf(sf: float, runs: int, workdir: Path, scoring_model: str) -> dic
     env = {
         **os.environ,
         "TPCXBB_DUCKDB_PATH": str(work.resolve()),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_PROJECT_DIR": str(PROJECT_DIR),
+        "DBT_PROFILES_DIR": str(project_dir()),
+        "DBT_PROJECT_DIR": str(project_dir()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     dbt = [str(Path(sys.executable).parent / "dbt")]
@@ -190,7 +182,7 @@ def benchmark_sf(sf: float, runs: int, workdir: Path, scoring_model: str) -> dic
     measure([*dbt, "parse", *dbt_args], env)
     for run in range(1, runs + 1):
         print(f"[{label}] run {run}/{runs}", flush=True)
-        tutorial = ["-m", "customer_segmentation.benchmark", "--tutorial", str(sources)]
+        tutorial = ["-m", "devtools.benchmark", "--tutorial", str(sources)]
         steps["a"].runs.append(measure([sys.executable, *tutorial]))
         shutil.copyfile(sources, work)
         # Untimed: seeds (segment names, opt-outs) are loaded once, not on every nightly run;
@@ -205,10 +197,7 @@ def benchmark_sf(sf: float, runs: int, workdir: Path, scoring_model: str) -> dic
         appended = append(work)
         steps["c"].runs.append(measure([*dbt, "build", *dbt_args], env))
         steps["c"].node_times = node_times(target)
-        if has_model(target, scoring_model):
-            steps["d"].runs.append(measure([*dbt, "run", "-s", scoring_model, *dbt_args], env))
-        else:
-            steps["d"].unavailable = f"not available: the project has no `{scoring_model}` model"
+        steps["d"].runs.append(measure([*dbt, "run", "-s", scoring_model, *dbt_args], env))
         steps["f"].runs.append(measure([*dbt, "run", "-s", FLOOR_MODEL, *dbt_args], env))
         # Last: new vars make dbt parse the project again, as they would for a user.
         append(work)
@@ -301,7 +290,7 @@ def render(results: list[dict], runs: int, info: dict[str, str], notes: str) -> 
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`python -m customer_segmentation.benchmark`); "
+        "Written by `make bench` (`python -m devtools.benchmark`); "
         "do not edit above the notes marker.",
         "",
         f"- Date: {info['date']}",
@@ -334,9 +323,6 @@ def render(results: list[dict], runs: int, info: dict[str, str], notes: str) -> 
     ]
     for r in results:
         for step in r["steps"].values():
-            if not step.runs:
-                lines.append(f"| {r['sf']:g} | {step.name} | - | - | {step.unavailable} |")
-                continue
             each = ", ".join(_s(m.wall_s) for m in step.runs)
             lines.append(
                 f"| {r['sf']:g} | {step.name} | {_s(step.wall_s)} | {_mib(step.peak_rss)} "
@@ -383,8 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sf", type=float, nargs="+", default=[0.01, 1.0, 10.0])
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
-    parser.add_argument("--workdir", type=Path, default=PROJECT_DIR / "bench")
-    parser.add_argument("--output", type=Path, default=PROJECT_DIR / "docs" / "benchmarks.md")
+    parser.add_argument("--workdir", type=Path, default=Path("bench"))
+    parser.add_argument("--output", type=Path, default=Path("docs") / "benchmarks.md")
     parser.add_argument("--scoring-model", default=DEFAULT_SCORING_MODEL)
     parser.add_argument("--tutorial", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

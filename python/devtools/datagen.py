@@ -3,7 +3,7 @@
 TPCx-BB takes `store_sales`, `store_returns` and `customer`, with the same columns, from TPC-DS;
 dsdgen ships on PyPI as the `duckdb-ext-tpcds` extension and runs offline.
 
-    python -m customer_segmentation.datagen --sf 1 --database segmentation.duckdb
+    python -m devtools.datagen --sf 1 --database segmentation.duckdb
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ from pathlib import Path
 
 import duckdb
 
-from customer_segmentation.build import (
-    EXIT_IN_USE,
-    EXIT_UNREADABLE,
+from customer_segmentation.adapters.dbt_build import (
     DatabaseInUse,
     DatabaseUnreadable,
     in_use_message,
     open_for_build,
     unreadable_message,
 )
+from customer_segmentation.cli.build import EXIT_IN_USE, EXIT_UNREADABLE
 
 SOURCE_SCHEMA = "tpcxbb"
 SOURCE_TABLES: tuple[str, ...] = ("store_sales", "store_returns", "customer")

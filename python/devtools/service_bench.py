@@ -1,6 +1,6 @@
 """Bounded load on the scoring endpoint, on loopback: throughput and p50/p99 latency.
 
-    make bench-service      # or: python -m customer_segmentation.service_bench --database ...
+    make bench-service      # or: python -m devtools.service_bench --database ...
 
 Starts the service in a subprocess on a free 127.0.0.1 port, waits for /health, then sends
 single-row and 1,000-row requests from one client for a fixed number of requests or seconds,
@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import httpx
 
-FEATURES = ("orderRatio", "itemsRatio", "monetaryRatio", "frequency")
+from customer_segmentation.core.features import FEATURE_COLUMNS
 
 
 def free_port() -> int:
@@ -37,7 +37,7 @@ def sample_rows(database: Path, n: int) -> list[dict[str, float]]:
     """Real feature rows to send, so scoring does the work it does in production."""
     with duckdb.connect(str(database), read_only=True) as con:
         frame = con.execute(
-            "select orderRatio, itemsRatio, monetaryRatio, frequency "
+            f"select {', '.join(FEATURE_COLUMNS)} "
             "from main.customer_return_features order by customer limit ?",
             [n],
         ).df()
@@ -70,7 +70,7 @@ def run(database: Path, max_requests: int, max_seconds: float) -> list[dict]:
     port = free_port()
     env = os.environ | {"SEGMENTS_API_KEY": key, "SEGMENTS_DUCKDB_PATH": str(database)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "customer_segmentation.service", "--port", str(port)],
+        [sys.executable, "-m", "customer_segmentation.cli.serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

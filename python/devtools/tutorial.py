@@ -11,6 +11,8 @@ import duckdb
 import pandas as pd
 from sklearn.cluster import KMeans
 
+from customer_segmentation.core.features import FEATURE_COLUMNS
+
 # Verbatim from the tutorial (part two, "Prepare data"); it is valid on DuckDB as written.
 TUTORIAL_FEATURE_QUERY = """
 SELECT
@@ -46,7 +48,7 @@ FROM
     GROUP BY sr_customer_sk ) returned ON ss_customer_sk=sr_customer_sk
 """
 
-FEATURES = ["orderRatio", "itemsRatio", "monetaryRatio", "frequency"]
+FEATURES = list(FEATURE_COLUMNS)
 
 
 def tutorial_features(con: duckdb.DuckDBPyConnection, schema: str = "tpcxbb") -> pd.DataFrame:

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.clustering import FEATURE_COLUMNS, CustomerReturnClusterer, KMeansParams
-from customer_segmentation.service import ScoringModel
+from customer_segmentation.core.clustering import CustomerReturnClusterer
+from customer_segmentation.core.features import FEATURE_COLUMNS
+from customer_segmentation.core.serving import ScoringModel
 
 KEY = "test-key-0123456789abcdefghijklmnopq"  # the service wants at least 32 characters
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -36,7 +37,7 @@ def small_model(run_id: str = "run-1", seed: int = 0) -> ScoringModel:
     rows = np.abs(np.vstack([c + rng.normal(0, 0.02, (20, 4)) for c in centres]))
     data = pd.DataFrame(rows, columns=list(FEATURE_COLUMNS))
     data.insert(0, "customer", np.arange(100, 160))
-    clusterer = CustomerReturnClusterer(KMeansParams(n_clusters=3)).fit(data)
+    clusterer = CustomerReturnClusterer(n_clusters=3).fit(data)
     names = {0: "zero", 1: "one", 2: "two"}
     return ScoringModel(run_id, clusterer, names, data.set_index("customer"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customer_segmentation.benchmark import Measurement, StepResult, ratio_row
+from devtools.benchmark import Measurement, StepResult, ratio_row
 
 MIB = 1024**2
 

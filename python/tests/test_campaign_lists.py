@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import error_messages
 
-from customer_segmentation.build import in_use_message, lock_holder
+from customer_segmentation.adapters.dbt_build import in_use_message, lock_holder
 
 pytestmark = pytest.mark.e2e
 

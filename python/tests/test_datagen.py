@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from customer_segmentation.datagen import SOURCE_TABLES, generate, main, missing_source_tables
+from devtools.datagen import SOURCE_TABLES, generate, main, missing_source_tables
 
 
 def counts(database: Path) -> dict[str, int]:

@@ -11,7 +11,7 @@ import pytest
 from conftest import DbtProject, error_messages
 from published import assert_checksums_unchanged, relation_checksums
 
-from customer_segmentation.registry_reader import current_run_id
+from customer_segmentation.adapters.duckdb_registry import current_run_id
 
 pytestmark = pytest.mark.e2e
 

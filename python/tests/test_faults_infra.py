@@ -29,15 +29,11 @@ from test_sqlserver_builds import (  # noqa: F401 (module-scoped fixtures, used 
     nightly_build,
 )
 
-from customer_segmentation import service
-from customer_segmentation.build import (
-    EXIT_IN_USE,
-    EXIT_UNREADABLE,
-    DatabaseInUse,
-    open_for_build,
-)
-from customer_segmentation.registry_reader import current_run_id, load_scoring_model
-from customer_segmentation.service import Health, create_app
+from customer_segmentation.adapters import http_app as service
+from customer_segmentation.adapters.dbt_build import DatabaseInUse, open_for_build
+from customer_segmentation.adapters.duckdb_registry import current_run_id, load_scoring_model
+from customer_segmentation.adapters.http_app import Health, create_app
+from customer_segmentation.cli.build import EXIT_IN_USE, EXIT_UNREADABLE
 
 pytestmark = pytest.mark.e2e
 
@@ -211,7 +207,7 @@ def test_the_data_step_of_make_run_refuses_a_corrupt_file_in_the_same_line(tmp_p
     database = tmp_path / "segmentation.duckdb"
     random_bytes(None, database)
     before = sha256(database)
-    command = ["-m", "customer_segmentation.datagen", "--if-missing", "--database", database]
+    command = ["-m", "devtools.datagen", "--if-missing", "--database", database]
     datagen = subprocess.run(
         [sys.executable, *map(str, command)],
         capture_output=True,
@@ -306,8 +302,8 @@ def test_a_file_held_longer_than_the_wait_is_in_use_naming_the_process(tmp_path)
 READER = """
 import sys, time
 from pathlib import Path
-from customer_segmentation.registry_reader import load_scoring_model
-from customer_segmentation.service import RegistryUnavailable
+from customer_segmentation.adapters.duckdb_registry import load_scoring_model
+from customer_segmentation.core.serving import RegistryUnavailable
 database, stop = Path(sys.argv[1]), Path(sys.argv[2])
 read = busy = 0
 while not stop.exists():

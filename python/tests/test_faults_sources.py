@@ -25,7 +25,7 @@ from sqlserver_fake import (
     invoke_sqlserver,
 )
 
-from customer_segmentation.append_day import append_day
+from devtools.append_day import append_day
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import DbtProject
 
-from customer_segmentation.append_day import append_day
+from devtools.append_day import append_day
 
 pytestmark = pytest.mark.e2e
 

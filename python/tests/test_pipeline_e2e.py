@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from conftest import error_messages
 
-from customer_segmentation.tutorial import tutorial_clusters, tutorial_features
+from devtools.tutorial import tutorial_clusters, tutorial_features
 
 pytestmark = pytest.mark.e2e
 

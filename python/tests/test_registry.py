@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -11,23 +10,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer_segmentation.clustering import (
-    FEATURE_COLUMNS,
-    CustomerReturnClusterer,
-    KMeansParams,
-)
-from customer_segmentation.metrics import davies_bouldin, k_selection, silhouette
-from customer_segmentation.registry import (
+from customer_segmentation.core.clustering import CustomerReturnClusterer, KMeansParams
+from customer_segmentation.core.current_run import select_run
+from customer_segmentation.core.features import FEATURE_COLUMNS
+from customer_segmentation.core.metrics import davies_bouldin, k_selection, silhouette
+from customer_segmentation.core.registry import clusterer_from_rows, empty_registry
+from customer_segmentation.core.scoring import score_customers, transitions
+from customer_segmentation.core.training import (
     RetrainPolicy,
-    clusterer_from_rows,
-    empty_registry,
+    TrainingSettings,
     fit_drift,
-    parse_run_id,
-    score_customers,
-    select_run,
     train_run,
     training_decision,
-    transitions,
 )
 
 WHEN = datetime(2026, 1, 1)
@@ -49,7 +43,7 @@ def segments_by_customer(rows: pd.DataFrame, data: pd.DataFrame) -> pd.Series:
 
 def test_first_run_ids_are_the_kmeans_labels_as_fitted():
     data = blobs()
-    clusterer, rows = train_run(data, KMeansParams(), None, 1, WHEN)
+    clusterer, rows = train_run(data, TrainingSettings(KMeansParams()), 1, WHEN)
     reference = CustomerReturnClusterer().fit(data)
     np.testing.assert_array_equal(clusterer.labels_, reference.labels_)
     assert rows["previous_run_id"].isna().all()
@@ -57,7 +51,7 @@ def test_first_run_ids_are_the_kmeans_labels_as_fitted():
 
 
 def test_a_run_has_one_row_per_segment_and_feature_with_its_metrics():
-    _, rows = train_run(blobs(), KMeansParams(n_clusters=3), None, 7, WHEN)
+    _, rows = train_run(blobs(), TrainingSettings(KMeansParams(n_clusters=3)), 7, WHEN)
     assert len(rows) == 3 * len(FEATURE_COLUMNS)
     assert rows["run_id"].eq(7).all()
     assert rows.drop_duplicates("segment_id")["segment_size"].sum() == 120
@@ -67,9 +61,13 @@ def test_a_run_has_one_row_per_segment_and_feature_with_its_metrics():
 
 def test_retraining_on_shuffled_rows_keeps_every_segments_id():
     data = blobs(seed=1)
-    _, first = train_run(data, KMeansParams(random_state=1), None, 1, WHEN)
+    _, first = train_run(data, TrainingSettings(KMeansParams(random_state=1)), 1, WHEN)
     _, second = train_run(
-        data.sample(frac=1.0, random_state=3), KMeansParams(random_state=2), first, 2, WHEN
+        data.sample(frac=1.0, random_state=3),
+        TrainingSettings(KMeansParams(random_state=2)),
+        2,
+        WHEN,
+        first,
     )
     pd.testing.assert_series_equal(
         segments_by_customer(second, data), segments_by_customer(first, data)
@@ -78,8 +76,8 @@ def test_retraining_on_shuffled_rows_keeps_every_segments_id():
 
 def test_a_retrain_whose_kmeans_numbers_clusters_differently_keeps_the_ids():
     data = blobs(seed=2)
-    _, first = train_run(data, KMeansParams(random_state=0), None, 1, WHEN)
-    first_labels = CustomerReturnClusterer(KMeansParams(random_state=0)).fit(data).labels_
+    _, first = train_run(data, TrainingSettings(KMeansParams(random_state=0)), 1, WHEN)
+    first_labels = CustomerReturnClusterer(random_state=0).fit(data).labels_
     # The groups are well separated, so every seed finds them; find one that numbers them
     # differently from seed 0.
     seed = next(
@@ -87,14 +85,14 @@ def test_a_retrain_whose_kmeans_numbers_clusters_differently_keeps_the_ids():
             seed
             for seed in range(1, 30)
             if not np.array_equal(
-                CustomerReturnClusterer(KMeansParams(random_state=seed)).fit(data).labels_,
+                CustomerReturnClusterer(random_state=seed).fit(data).labels_,
                 first_labels,
             )
         ),
         None,
     )
     assert seed is not None, "every seed numbered the clusters alike; the test proves nothing"
-    _, second = train_run(data, KMeansParams(random_state=seed), first, 2, WHEN)
+    _, second = train_run(data, TrainingSettings(KMeansParams(random_state=seed)), 2, WHEN, first)
     assert (second["fitted_label"] != second["segment_id"]).any()
     pd.testing.assert_series_equal(
         segments_by_customer(second, data), segments_by_customer(first, data)
@@ -103,9 +101,9 @@ def test_a_retrain_whose_kmeans_numbers_clusters_differently_keeps_the_ids():
 
 def test_retraining_on_grown_data_keeps_ids_and_moves_centroids_little():
     data = blobs(seed=4)
-    _, first = train_run(data, KMeansParams(), None, 1, WHEN)
+    _, first = train_run(data, TrainingSettings(KMeansParams()), 1, WHEN)
     grown = pd.concat([data, blobs(n_per_blob=3, seed=9, first_key=1000)]).iloc[8:]
-    _, second = train_run(grown, KMeansParams(random_state=5), first, 2, WHEN)
+    _, second = train_run(grown, TrainingSettings(KMeansParams(random_state=5)), 2, WHEN, first)
     kept = data[data["customer"].isin(grown["customer"])]
     pd.testing.assert_series_equal(
         segments_by_customer(second, kept), segments_by_customer(first, kept)
@@ -115,7 +113,7 @@ def test_retraining_on_grown_data_keeps_ids_and_moves_centroids_little():
 
 def test_scaling_stores_the_scaler_and_reports_centroids_in_feature_units():
     data = blobs()
-    clusterer = CustomerReturnClusterer(KMeansParams(scale=True)).fit(data)
+    clusterer = CustomerReturnClusterer(scale=True).fit(data)
     matrix = data[list(FEATURE_COLUMNS)].to_numpy()
     np.testing.assert_allclose(clusterer.scaler_mean_, matrix.mean(axis=0))
     np.testing.assert_allclose(clusterer.scaler_scale_, matrix.std(axis=0))
@@ -130,12 +128,12 @@ def test_scaling_a_constant_feature_is_a_clear_error():
     data = blobs()
     data["monetaryRatio"] = 0.5
     with pytest.raises(ValueError, match=r"constant feature\(s\) \['monetaryRatio'\]"):
-        CustomerReturnClusterer(KMeansParams(scale=True)).fit(data)
+        CustomerReturnClusterer(scale=True).fit(data)
 
 
 def test_a_model_rebuilt_from_its_rows_predicts_like_the_fitted_one():
     data = blobs(seed=6)
-    clusterer, rows = train_run(data, KMeansParams(scale=True), None, 1, WHEN)
+    clusterer, rows = train_run(data, TrainingSettings(KMeansParams(scale=True)), 1, WHEN)
     rebuilt = clusterer_from_rows(rows)
     np.testing.assert_array_equal(rebuilt.predict(data), clusterer.predict(data))
 
@@ -149,7 +147,7 @@ def test_relabelled_predict_breaks_an_exact_tie_towards_the_lowest_segment_id():
 
 
 def test_pinned_run_that_does_not_exist_is_named_with_the_known_runs():
-    _, rows = train_run(blobs(), KMeansParams(), None, 1, WHEN)
+    _, rows = train_run(blobs(), TrainingSettings(KMeansParams()), 1, WHEN)
     with pytest.raises(
         ValueError, match=r"model_run_id=3 is not in the model registry \(runs: \[1\]"
     ):
@@ -162,21 +160,11 @@ def test_pinning_a_run_on_an_empty_registry_says_to_train_first():
 
 
 def test_current_run_is_the_latest_unless_pinned():
-    _, first = train_run(blobs(), KMeansParams(), None, 1, WHEN)
-    _, second = train_run(blobs(), KMeansParams(), first, 2, WHEN)
+    _, first = train_run(blobs(), TrainingSettings(KMeansParams()), 1, WHEN)
+    _, second = train_run(blobs(), TrainingSettings(KMeansParams()), 2, WHEN, first)
     registry = pd.concat([first, second])
     assert select_run(registry)["run_id"].unique().tolist() == [2]
     assert select_run(registry, 1)["run_id"].unique().tolist() == [1]
-
-
-@pytest.mark.parametrize(("value", "expected"), [("", None), (None, None), ("4", 4), (4, 4)])
-def test_model_run_id_var_is_read_as_an_int_or_unset(value, expected):
-    assert parse_run_id(value) == expected
-
-
-def test_a_model_run_id_that_is_not_an_integer_is_rejected():
-    with pytest.raises(ValueError, match="model_run_id must be a positive integer"):
-        parse_run_id("latest")
 
 
 def test_silhouette_of_one_cluster_is_a_clear_error():
@@ -196,8 +184,8 @@ def test_k_selection_reports_each_k_with_no_silhouette_for_one_cluster():
 
 def test_transitions_of_an_unchanged_model_keep_everyone_in_place():
     data = blobs()
-    _, first = train_run(data, KMeansParams(), None, 1, WHEN)
-    _, second = train_run(data, KMeansParams(), first, 2, WHEN)
+    _, first = train_run(data, TrainingSettings(KMeansParams()), 1, WHEN)
+    _, second = train_run(data, TrainingSettings(KMeansParams()), 2, WHEN, first)
     moves = transitions(first, second, data)
     assert (moves["from_segment_id"] == moves["to_segment_id"]).all()
     assert moves["customers"].sum() == len(data)
@@ -211,7 +199,9 @@ A_DAY_LATER = WHEN + timedelta(days=1)
 
 def trained(data: pd.DataFrame | None = None, params: KMeansParams | None = None) -> pd.DataFrame:
     """The registry rows of run 1, trained at WHEN on ``data`` (default: blobs())."""
-    return train_run(blobs() if data is None else data, params or KMeansParams(), None, 1, WHEN)[1]
+    return train_run(
+        blobs() if data is None else data, TrainingSettings(params or KMeansParams()), 1, WHEN
+    )[1]
 
 
 def test_a_registry_without_a_run_trains_the_first_model():
@@ -336,46 +326,29 @@ def test_drift_within_max_fit_drift_keeps_the_model():
 
 
 def test_a_run_records_why_it_was_trained():
-    _, rows = train_run(blobs(), KMeansParams(), None, 1, WHEN, train_reason="retrain requested")
+    _, rows = train_run(
+        blobs(), TrainingSettings(KMeansParams()), 1, WHEN, train_reason="retrain requested"
+    )
     assert rows["train_reason"].eq("retrain requested").all()
     assert rows.dtypes["train_reason"] == "string"
-
-
-@pytest.mark.parametrize(
-    ("var", "value", "message"),
-    [
-        ("retrain", "maybe", "var retrain='maybe' is not allowed: use true or false"),
-        ("retrain", 1, "var retrain=1 is not allowed: use true or false"),
-        ("retrain_after_days", -1, "var retrain_after_days=-1 is not allowed: use a number >= 0"),
-        ("retrain_after_days", True, "var retrain_after_days=True is not allowed"),
-        ("retrain_after_days", "a week", "var retrain_after_days='a week' is not allowed"),
-        ("max_fit_drift", -0.1, "var max_fit_drift=-0.1 is not allowed: use a number >= 0"),
-        ("max_fit_drift", float("nan"), "var max_fit_drift=nan is not allowed"),
-    ],
-)
-def test_a_bad_retrain_var_is_a_clear_error(var, value, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        RetrainPolicy(**{var: value})
-
-
-def test_retrain_vars_arrive_as_text_from_dbt_and_are_read_as_values():
-    policy = RetrainPolicy(retrain="True", retrain_after_days="0", max_fit_drift="0.25")
-    assert policy == RetrainPolicy(retrain=True, retrain_after_days=0, max_fit_drift=0.25)
 
 
 def test_a_nightly_build_that_keeps_the_model_imports_no_scikit_learn(tmp_path):
     # Scoring with a stored run and deciding not to retrain need numpy and pandas only:
     # importing scikit-learn and SciPy would cost every nightly build about a second.
     data = blobs()
-    _, rows = train_run(data, KMeansParams(n_clusters=3, n_init=2), None, 1, datetime(2026, 1, 1))
+    _, rows = train_run(
+        data, TrainingSettings(KMeansParams(n_clusters=3, n_init=2)), 1, datetime(2026, 1, 1)
+    )
     rows.to_pickle(tmp_path / "rows.pkl")
     data.to_pickle(tmp_path / "data.pkl")
     script = f"""
 import sys
 from datetime import datetime
 import pandas as pd
-from customer_segmentation.clustering import KMeansParams
-from customer_segmentation.registry import RetrainPolicy, score_customers, training_decision
+from customer_segmentation.core.clustering import KMeansParams
+from customer_segmentation.core.scoring import score_customers
+from customer_segmentation.core.training import RetrainPolicy, training_decision
 rows = pd.read_pickle({str(tmp_path / "rows.pkl")!r})
 data = pd.read_pickle({str(tmp_path / "data.pkl")!r})
 train, reason = training_decision(

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from conftest import DbtProject, error_messages
 
-from customer_segmentation.append_day import append_day
-from customer_segmentation.registry import score_customers
+from customer_segmentation.core.scoring import score_customers
+from devtools.append_day import append_day
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from customer_segmentation.segments import match_to_previous, transition_counts
+from customer_segmentation.core.segments import match_to_previous, transition_counts
 
 PREVIOUS = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
 

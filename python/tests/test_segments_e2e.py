@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import error_messages
 
-from customer_segmentation.registry import clusterer_from_rows
+from customer_segmentation.core.registry import clusterer_from_rows
 
 pytestmark = pytest.mark.e2e
 

@@ -17,14 +17,10 @@ import uvicorn
 from fastapi.testclient import TestClient
 from service_fakes import AUTH, KEY, ManualClock, Registry, jumping_clock, small_model
 
-from customer_segmentation.clustering import FEATURE_COLUMNS
-from customer_segmentation.registry_reader import current_run_id
-from customer_segmentation.service import (
-    RegistryUnavailable,
-    ScoringModel,
-    create_app,
-    log_config,
-)
+from customer_segmentation.adapters.duckdb_registry import current_run_id
+from customer_segmentation.adapters.http_app import create_app, log_config
+from customer_segmentation.core.features import FEATURE_COLUMNS
+from customer_segmentation.core.serving import RegistryUnavailable, ScoringModel
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 from service_fakes import AUTH, KEY, jumping_clock
 
-from customer_segmentation.clustering import FEATURE_COLUMNS
-from customer_segmentation.registry_reader import current_run_id, load_scoring_model
-from customer_segmentation.service import create_app
+from customer_segmentation.adapters.duckdb_registry import current_run_id, load_scoring_model
+from customer_segmentation.adapters.http_app import create_app
+from customer_segmentation.core.features import FEATURE_COLUMNS
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from service_fakes import KEY, Registry, jumping_clock
 
-from customer_segmentation.service import create_app
+from customer_segmentation.adapters.http_app import create_app
 
 registry = Registry()
 app = create_app(registry.load, registry.current_run, KEY, max_batch=50, clock=jumping_clock())

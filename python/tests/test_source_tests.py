@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from conftest import DbtProject, error_messages
 
-from customer_segmentation.append_day import append_day
+from devtools.append_day import append_day
 
 pytestmark = pytest.mark.e2e
 

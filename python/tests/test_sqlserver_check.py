@@ -6,7 +6,7 @@ from types import ModuleType
 
 import pytest
 
-from customer_segmentation.sqlserver_check import check
+from customer_segmentation.adapters.sqlserver_check import check
 
 
 def importer(modules: dict[str, ModuleType | Exception]):

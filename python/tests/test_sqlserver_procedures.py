@@ -9,6 +9,7 @@ bigint keys as float64 and rows shuffled; the results are compared with the Duck
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +32,10 @@ from sqlserver_procedures import (
     run_json,
 )
 
-from customer_segmentation import sqlserver_script
-from customer_segmentation.clustering import FEATURE_COLUMNS
-from customer_segmentation.registry import score_customers, transitions, typed_registry
+from customer_segmentation.adapters import sqlserver_script
+from customer_segmentation.core.features import FEATURE_COLUMNS
+from customer_segmentation.core.registry import typed_registry
+from customer_segmentation.core.scoring import score_customers, transitions
 
 SCORE = "py_generate_customer_return_clusters"
 TRAIN = "py_train_customer_segment_model"
@@ -289,8 +291,7 @@ def test_the_core_embedded_as_written_fails_on_sql_server_2019(features):
     core = "\n".join(
         line
         for module in sqlserver_script.BUNDLED_MODULES
-        for line in (sqlserver_script.PROJECT_DIR / "python" / "customer_segmentation")
-        .joinpath(f"{module}.py")
+        for line in Path(importlib.import_module(f"customer_segmentation.{module}").__file__)
         .read_text(encoding="utf-8")
         .splitlines()
         if not line.startswith(("from __future__", "from customer_segmentation"))

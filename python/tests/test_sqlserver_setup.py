@@ -6,15 +6,17 @@ dbt builds into."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 import sqlfluff
+from conftest import PROJECT_DIR
 from sqlserver_fake import invoke_sqlserver
 
-from customer_segmentation import sqlserver_setup
-from customer_segmentation.sqlserver_setup import SETUP_SQL, render, setup_variables
+from customer_segmentation.adapters.sqlserver_setup import render, setup_script, setup_variables
+from customer_segmentation.cli import sqlserver as sqlserver_cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # T-SQL permissions the README may list for the dbt user.
@@ -63,31 +65,34 @@ def grants(script: str) -> list[tuple[str, str, str, bool]]:
 @pytest.fixture(scope="module")
 def script() -> str:
     """setup.sql as `make sqlserver-setup` prints it with no MSSQL_* set."""
-    return render(SETUP_SQL.read_text(encoding="utf-8"), setup_variables({}))
+    return setup_script(PROJECT_DIR, {})
 
 
 def test_the_printed_setup_fills_in_every_variable_from_the_profiles_defaults(script, capsys):
     assert "$(" not in script
     assert "USE [tpcxbb_1gb];" in script
-    assert sqlserver_setup.main([]) == 0
-    assert capsys.readouterr().out == render(
-        SETUP_SQL.read_text(encoding="utf-8"), setup_variables()
-    )
+    assert sqlserver_cli.main(["--project-dir", str(PROJECT_DIR), "setup"]) == 0
+    assert capsys.readouterr().out == setup_script(PROJECT_DIR, os.environ)
 
 
 def test_the_variables_follow_the_mssql_settings():
-    values = setup_variables({"MSSQL_DATABASE": "tpcxbb_10gb", "MSSQL_SCHEMA": "segmentation"})
+    values = setup_variables(
+        PROJECT_DIR, {"MSSQL_DATABASE": "tpcxbb_10gb", "MSSQL_SCHEMA": "segmentation"}
+    )
     assert values["DatabaseName"] == "tpcxbb_10gb"
     assert values["Schema"] == "segmentation"
     assert values["PiiSchema"] == "segmentation_pii"
     assert values["BuildLogin"] == "dbt_user"
-    assert setup_variables({"MSSQL_USER": "CORP\\svc_dbt"})["BuildLogin"] == "CORP\\svc_dbt"
+    assert (
+        setup_variables(PROJECT_DIR, {"MSSQL_USER": "CORP\\svc_dbt"})["BuildLogin"]
+        == "CORP\\svc_dbt"
+    )
 
 
 @pytest.mark.parametrize("value", ["dbo]; drop table customer; --", "x'y", "two words", "[x]"])
 def test_a_setting_that_could_break_out_of_a_name_is_refused(value):
     with pytest.raises(ValueError, match=r"^Schema="):
-        setup_variables({"MSSQL_SCHEMA": value})
+        setup_variables(PROJECT_DIR, {"MSSQL_SCHEMA": value})
 
 
 def test_a_variable_without_a_value_is_an_error():
@@ -158,4 +163,7 @@ def test_the_pii_schema_is_the_one_dbt_builds_the_pii_models_into(tmp_path, monk
     assert result.success, result.exception
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     emails = manifest["nodes"]["model.customer_segmentation.customer_campaign_emails"]
-    assert emails["schema"] == setup_variables({"MSSQL_SCHEMA": "segmentation"})["PiiSchema"]
+    assert (
+        emails["schema"]
+        == setup_variables(PROJECT_DIR, {"MSSQL_SCHEMA": "segmentation"})["PiiSchema"]
+    )

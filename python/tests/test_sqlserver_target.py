@@ -5,15 +5,20 @@ by a golden file. test_sqlserver_procedures.py runs their scripts in the ML Serv
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlfluff
 import sqlglot
+import yaml
 from conftest import PROJECT_DIR, error_messages
+from dbt.cli.main import dbtRunner
 from sqlglot import exp
 from sqlglot.lineage import lineage
 from sqlglot.optimizer.qualify import qualify
@@ -26,8 +31,12 @@ from sqlserver_procedures import (
     to_duckdb,
 )
 
-from customer_segmentation import sqlserver_script
-from customer_segmentation.clustering import CLUSTER_TABLE_COLUMNS
+from customer_segmentation.adapters import sqlserver_script
+from customer_segmentation.core.features import (
+    CLUSTER_TABLE_COLUMNS,
+    CUSTOMER_KEY,
+    FEATURE_COLUMNS,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "py_generate_customer_return_clusters.sql"
 PROCEDURE_ANALYSIS = "analysis.customer_segmentation.py_generate_customer_return_clusters"
@@ -437,11 +446,63 @@ def test_registry_rows_are_appended_never_deleted_even_on_full_refresh(
     assert f"drop table if exists {registry}" not in main[0]
 
 
-def test_generated_script_macro_is_up_to_date():
-    wanted = sqlserver_script.render_macro(sqlserver_script.bundle_source())
-    assert sqlserver_script.MACRO_PATH.read_text(encoding="utf-8") == wanted, (
-        "macros/sqlserver/segment_model_script.sql is stale: run `make sqlserver-script`"
+def test_generated_macro_file_is_up_to_date():
+    assert sqlserver_script.stale_reason(PROJECT_DIR) is None
+
+
+def test_a_missing_or_stale_generated_file_is_named_with_the_command_that_fixes_it(tmp_path):
+    reason = sqlserver_script.stale_reason(tmp_path)
+    assert "segment_model_core.sql is missing: run `make sqlserver-script`" in reason
+    path = tmp_path / sqlserver_script.GENERATED_MACROS
+    path.parent.mkdir(parents=True)
+    path.write_text(sqlserver_script.wanted_macros().replace("orderRatio", "ordreRatio"))
+    assert "is stale" in sqlserver_script.stale_reason(tmp_path)
+    assert sqlserver_script.write_macros(tmp_path)
+    assert sqlserver_script.stale_reason(tmp_path) is None
+
+
+def test_the_generated_feature_macro_is_the_cores_feature_list():
+    text = (PROJECT_DIR / sqlserver_script.GENERATED_MACROS).read_text(encoding="utf-8")
+    listed = re.search(
+        r"macro generated_segment_features\(\) -%}\s*{{ return\((\[.*?\])\) }}", text
     )
+    assert listed, "generated_segment_features() not found in the generated file"
+    assert ast.literal_eval(listed.group(1)) == list(FEATURE_COLUMNS)
+
+
+def test_the_yaml_columns_of_customer_return_features_are_the_cores_features():
+    for path in (PROJECT_DIR / "models").rglob("*.yml"):
+        for node in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            if node["name"] == "customer_return_features":
+                columns = [c["name"] for c in node["columns"] if c["name"] != CUSTOMER_KEY]
+                assert columns == list(FEATURE_COLUMNS)
+                return
+    raise AssertionError("customer_return_features has no YAML")
+
+
+def test_dbt_without_the_generated_file_says_how_to_write_it(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".*", "python", "target", "logs", "bench", "*.duckdb", "generated"
+        ),
+    )
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--no-partial-parse",
+            "--quiet",
+        ]
+    )
+    assert not result.success
+    assert "segment_model_core.sql is missing" in str(result.exception)
+    assert "make venv" in str(result.exception)
 
 
 def run_operation_messages(result, capsys: pytest.CaptureFixture[str]) -> str:

@@ -6,26 +6,20 @@ dbt starts, waiting a bounded time while another process holds it (the scoring e
 it for milliseconds to check the registry), and keeps it open until dbt ends; dbt's own
 connection in this process joins that open database, so no reader or second build can get in
 between and fail the build half-way. A file held for longer, or one that is not a readable
-DuckDB database, is refused in one line with its own exit code, before dbt starts.
-
-    python -m customer_segmentation.build [--database segmentation.duckdb] [dbt args...]
+DuckDB database, is refused before dbt starts (`segmentation-build` says so in one line,
+with its own exit code).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-EXIT_FAILED = 1
-EXIT_IN_USE = 2
-EXIT_UNREADABLE = 3
 # How long to wait for another process to let go of the file: a reader (the endpoint) holds it
 # for milliseconds, a build for minutes.
 DEFAULT_LOCK_WAIT_SECONDS = 10.0
@@ -103,31 +97,13 @@ def unreadable_message(database: Path, reason: str) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database",
-        type=Path,
-        default=Path(os.environ.get("TPCXBB_DUCKDB_PATH", "segmentation.duckdb")),
-    )
-    parser.add_argument(
-        "--lock-wait",
-        type=float,
-        default=DEFAULT_LOCK_WAIT_SECONDS,
-        metavar="SECONDS",
-        help="how long to wait for another process to let go of the file (default %(default)s)",
-    )
-    args, dbt_args = parser.parse_known_args(argv)
-    database = args.database.resolve()
-    try:
-        held = open_for_build(database, args.lock_wait)
-    except DatabaseInUse as in_use:
-        print(in_use_message(database, in_use.pid), file=sys.stderr)
-        return EXIT_IN_USE
-    except DatabaseUnreadable as unreadable:
-        print(unreadable_message(args.database, str(unreadable)), file=sys.stderr)
-        return EXIT_UNREADABLE
-
+def run_dbt(
+    database: Path, dbt_args: list[str], lock_wait: float = DEFAULT_LOCK_WAIT_SECONDS
+) -> bool:
+    """Run dbt (``dbt_args``, default ``build``) holding ``database`` for the whole run;
+    whether dbt succeeded. Raises DatabaseInUse or DatabaseUnreadable before dbt starts."""
+    database = Path(database).resolve()
+    held = open_for_build(database, lock_wait)
     from dbt.cli.main import dbtRunner
 
     # dbt-duckdb connects to the same path with the same (default) configuration, so DuckDB
@@ -135,8 +111,4 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["TPCXBB_DUCKDB_PATH"] = str(database)
     with held:
         result = dbtRunner().invoke(dbt_args or ["build"])
-    return 0 if result.success else EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return bool(result.success)

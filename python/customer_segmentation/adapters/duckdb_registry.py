@@ -14,8 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from customer_segmentation.registry import clusterer_from_rows, select_run
-from customer_segmentation.service import RegistryUnavailable, ScoringModel
+from customer_segmentation.core.current_run import select_run
+from customer_segmentation.core.features import CUSTOMER_KEY
+from customer_segmentation.core.registry import clusterer_from_rows
+from customer_segmentation.core.serving import RegistryUnavailable, ScoringModel
 
 SCHEMA = "main"
 REGISTRY_TABLE = "segment_model_registry"
@@ -70,5 +72,5 @@ def load_scoring_model(database: Path) -> ScoringModel:
         run_id=str(int(rows["run_id"].iloc[0])),
         clusterer=clusterer_from_rows(rows),
         segment_names={int(k): str(v) for k, v in names},
-        customer_features=customers.set_index("customer"),
+        customer_features=customers.set_index(CUSTOMER_KEY),
     )

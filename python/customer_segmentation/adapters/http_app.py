@@ -1,6 +1,4 @@
-"""Real-time scoring endpoint for the registered segment model.
-
-    SEGMENTS_API_KEY=... python -m customer_segmentation.service      # or: make serve
+"""The HTTP app of the real-time scoring endpoint (`segmentation-serve`, `make serve`).
 
 FastAPI on uvicorn, loopback by default. The model (centroids, scaler, segment names) and the
 feature rows of known customers are read from the registry in the DuckDB file, opened read-only
@@ -13,19 +11,14 @@ What can be checked before the body is read is checked first, in `RequestGuard`:
 string on /score (it would be logged), the key, and the body's size.
 """
 
-import argparse
 import copy
 import json
 import logging
 import math
-import os
 import secrets
-import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -46,7 +39,8 @@ from pydantic import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from customer_segmentation.clustering import FEATURE_COLUMNS, CustomerReturnClusterer
+from customer_segmentation.core.features import FEATURE_COLUMNS
+from customer_segmentation.core.serving import RegistryUnavailable, ScoringModel
 
 API_KEY_ENV = "SEGMENTS_API_KEY"
 # secrets.token_urlsafe(24) is 32 characters.
@@ -55,7 +49,7 @@ DATABASE_ENV = "SEGMENTS_DUCKDB_PATH"
 MAX_BATCH_ENV = "SEGMENTS_MAX_BATCH"
 DEFAULT_MAX_BATCH = 10_000
 # How often the registry is checked for a newer model, in seconds. Every check opens the DuckDB
-# file, and a build starting meanwhile waits for it (customer_segmentation.build): never more
+# file, and a build starting meanwhile waits for it (adapters.dbt_build): never more
 # than once a second.
 RELOAD_INTERVAL_ENV = "SEGMENTS_RELOAD_SECONDS"
 DEFAULT_RELOAD_SECONDS = 5.0
@@ -66,38 +60,6 @@ BODY_BYTES_PER_ROW = 256
 SCORE_PATH = "/score"
 
 logger = logging.getLogger(__name__)
-
-
-class RegistryUnavailable(Exception):  # noqa: N818 (a state, not a bug)
-    """The registry cannot be read now; the message is shown to clients, so it names no path."""
-
-
-@dataclass(frozen=True)
-class ScoringModel:
-    """Everything scoring needs, read from the registry at one moment."""
-
-    run_id: str
-    clusterer: CustomerReturnClusterer
-    segment_names: dict[int, str]
-    # Feature rows of the known customers, indexed by customer key.
-    customer_features: pd.DataFrame = field(repr=False)
-
-    def score(self, features: pd.DataFrame) -> list[dict[str, Any]]:
-        distances = self.clusterer.distances(features)
-        segments = self.clusterer.predict(features)
-        return [
-            {
-                "segment_id": int(segment),
-                "segment_name": self.segment_names.get(int(segment), f"segment {int(segment)}"),
-                # Keyed by segment id: after a retrain ids need not be 0..k-1.
-                "distances": {
-                    str(int(segment_id)): float(d)
-                    for segment_id, d in zip(self.clusterer.segment_ids_, row)  # noqa: B905
-                },
-                "run_id": self.run_id,
-            }
-            for segment, row in zip(segments, distances, strict=True)
-        ]
 
 
 ModelLoader = Callable[[], ScoringModel]
@@ -118,14 +80,13 @@ def _row_kind(value: object) -> str:
     return "by_customer" if isinstance(value, dict) and "customer" in value else "by_features"
 
 
-class FeatureRow(BaseModel):
-    """One customer's features, as the tutorial defines them."""
-
-    model_config = ConfigDict(extra="forbid")
-    orderRatio: NonNegative
-    itemsRatio: NonNegative
-    monetaryRatio: NonNegative
-    frequency: NonNegative
+# One customer's features, as the tutorial defines them: a field per feature of the core.
+FeatureRow = create_model(
+    "FeatureRow",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="One customer's features, as the tutorial defines them.",
+    **{name: (NonNegative, ...) for name in FEATURE_COLUMNS},
+)
 
 
 class CustomerRow(BaseModel):
@@ -465,7 +426,7 @@ def create_app(
 
 
 def rows_to_features(
-    rows: list[FeatureRow | CustomerRow], model: ScoringModel
+    rows: list[BaseModel], model: ScoringModel
 ) -> tuple[pd.DataFrame, list[int | None]]:
     """The feature matrix of a request; customer rows are looked up, unknown ones named."""
     known = model.customer_features
@@ -479,7 +440,7 @@ def rows_to_features(
                 )
             customers.append(row.customer)
         else:
-            matrix[i] = (row.orderRatio, row.itemsRatio, row.monetaryRatio, row.frequency)
+            matrix[i] = [getattr(row, name) for name in FEATURE_COLUMNS]
             customers.append(None)
     looked_up = [i for i, c in enumerate(customers) if c is not None]
     if looked_up:
@@ -495,53 +456,3 @@ def jsonable_errors(errors: Any) -> list[dict[str, Any]]:
         item = {k: error[k] for k in ("type", "loc", "msg") if k in error}
         out.append(item)
     return out
-
-
-def settings_from_env() -> tuple[str, Path, dict[str, Any]]:
-    """API key, database and create_app's limits from the environment; create_app checks them."""
-    api_key = os.environ.get(API_KEY_ENV, "")
-    if not api_key:
-        raise SystemExit(f"set {API_KEY_ENV} to the key clients must send (Bearer token)")
-    database = Path(os.environ.get(DATABASE_ENV, "segmentation.duckdb"))
-    limits: dict[str, Any] = {}
-    for name, env, parse in (
-        ("max_batch", MAX_BATCH_ENV, int),
-        ("reload_seconds", RELOAD_INTERVAL_ENV, float),
-        ("max_body_bytes", MAX_BODY_ENV, int),
-    ):
-        if env in os.environ:
-            try:
-                limits[name] = parse(os.environ[env])
-            except ValueError as exc:
-                raise SystemExit(f"{env}: {exc}") from exc
-    return api_key, database, limits
-
-
-def main(argv: list[str] | None = None) -> int:
-    import uvicorn
-
-    from customer_segmentation.registry_reader import current_run_id, load_scoring_model
-
-    parser = argparse.ArgumentParser(description="Serve segment scoring over HTTP.")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback unless told otherwise")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args(argv)
-    api_key, database, limits = settings_from_env()
-    try:
-        app = create_app(
-            loader=lambda: load_scoring_model(database),
-            current_run=lambda: current_run_id(database),
-            api_key=api_key,
-            **limits,
-        )
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from exc
-    if not database.exists():
-        print(f"{database} does not exist: run `make run` first", file=sys.stderr)
-        return 2
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", log_config=log_config())
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,5 @@
-"""`make plots`: the elbow curve with silhouette and Davies-Bouldin, and the segment profiles.
+"""Plots for `make plots`: the elbow curve with silhouette and Davies-Bouldin, and the
+segment profiles.
 
 Reads `segment_k_selection` and the current model's rows of `segment_centroids` from the
 DuckDB file the project builds, and writes PNGs (Agg backend, no display needed).
@@ -6,8 +7,6 @@ DuckDB file the project builds, and writes PNGs (Agg backend, no display needed)
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import duckdb
@@ -84,32 +83,22 @@ def plot_segment_profiles(centroids: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", type=Path, default=Path("segmentation.duckdb"))
-    parser.add_argument("--schema", default="main")
-    parser.add_argument("--out", type=Path, default=Path("docs"))
-    args = parser.parse_args(argv)
-    if not args.database.exists():
-        print(f"{args.database} does not exist: run `make run` first", file=sys.stderr)
-        return 1
-    with duckdb.connect(str(args.database), read_only=True) as con:
-        try:
-            k_table = con.execute(f'select * from "{args.schema}".segment_k_selection').df()
-            centroids = con.execute(
-                f'select * from "{args.schema}".segment_centroids where is_current = 1'
-            ).df()
-        except duckdb.CatalogException as exc:
-            print(f"segment tables missing ({exc}): run `make build` first", file=sys.stderr)
-            return 1
-    args.out.mkdir(parents=True, exist_ok=True)
+def read_plot_tables(database: Path, schema: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The k-selection sweep and the current model's centroids from the DuckDB file; raises
+    duckdb.CatalogException when a table is missing."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        k_table = con.execute(f'select * from "{schema}".segment_k_selection').df()
+        centroids = con.execute(
+            f'select * from "{schema}".segment_centroids where is_current = 1'
+        ).df()
+    return k_table, centroids
+
+
+def write_plots(k_table: pd.DataFrame, centroids: pd.DataFrame, out: Path) -> list[Path]:
+    """Both PNGs into ``out``; the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
     chosen = int(centroids["segment_id"].nunique()) if len(centroids) else None
-    plot_k_selection(k_table, chosen, args.out / "k_selection.png")
-    plot_segment_profiles(centroids, args.out / "segment_profiles.png")
-    for name in ["k_selection.png", "segment_profiles.png"]:
-        print(f"wrote {args.out / name}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    paths = [out / "k_selection.png", out / "segment_profiles.png"]
+    plot_k_selection(k_table, chosen, paths[0])
+    plot_segment_profiles(centroids, paths[1])
+    return paths

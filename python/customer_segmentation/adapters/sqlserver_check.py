@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from collections.abc import Callable
 from types import ModuleType
 
@@ -67,16 +66,3 @@ def check(
             f"drivers: {', '.join(installed) or 'none'}\n{INSTALL_MSODBC}\n{NO_ODBC_ALTERNATIVE}"
         ]
     return []
-
-
-def main() -> int:
-    problems = check()
-    for problem in problems:
-        print(f"SQL Server target not usable: {problem}", file=sys.stderr)
-    if not problems:
-        print("SQL Server client OK: dbt can connect with --target sqlserver")
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

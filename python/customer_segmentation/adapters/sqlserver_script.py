@@ -9,32 +9,52 @@ dropped (the names are defined earlier in the script), annotations removed (``tu
 ...]`` fails on 3.7), ``isinstance(x, A | B)`` turned into a tuple, module docstrings dropped,
 third-party imports hoisted and deduplicated. The core stays modern; the result is checked to
 parse as Python 3.7 and as the body of a function. dbt's Jinja cannot read files, so it is
-written to the macro `segment_model_script` (``make sqlserver-script``); a test fails when that
-file is stale, and the ML Services emulator runs it on both runtimes.
+written, with the core's feature list, into a gitignored macro file (`GENERATED_MACROS`) that
+`make venv` writes and rewrites whenever the core changes (``segmentation-sqlserver script``);
+the file records a fingerprint of the script, `segmentation-build` refuses a stale one, and
+the ML Services emulator runs the script on both runtimes.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
+import hashlib
 import importlib
-import sys
 from pathlib import Path
+
+from customer_segmentation.core.features import FEATURE_COLUMNS
 
 PACKAGE = "customer_segmentation"
 # The modules the procedures need, each after the modules it imports.
-BUNDLED_MODULES: tuple[str, ...] = ("clustering", "metrics", "segments", "registry", "procedures")
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-MACRO_PATH = PROJECT_DIR / "macros" / "sqlserver" / "segment_model_script.sql"
+BUNDLED_MODULES: tuple[str, ...] = (
+    "core.features",
+    "core.clustering",
+    "core.metrics",
+    "core.segments",
+    "core.registry",
+    "core.gates",
+    "core.training",
+    "core.scoring",
+    "core.procedures",
+)
+# Relative to the dbt project; gitignored, written by `make venv`.
+GENERATED_MACROS = Path("macros") / "sqlserver" / "generated" / "segment_model_core.sql"
 REGENERATE = "make sqlserver-script"
 # Class-level annotations kept as they are (dataclass fields need one); others become object.
 _RUNTIME_ANNOTATIONS = {"int", "float", "bool", "str", "object"}
 
 _HEADER = """\
-{{#- GENERATED from python/customer_segmentation/{{{modules}}}.py by `{regenerate}`: do not
-    edit. The body of the SQL Server procedures' @script before each procedure's own call:
-    ML Services runs it inside a generated function transform(), on Python 3.7 or later. -#}}
-{{%- macro segment_model_script() -%}}
+{{#- GENERATED from python/customer_segmentation/{{{modules}}}.py by `{regenerate}`
+    (make venv runs it): do not edit, do not commit. fingerprint: {fingerprint} -#}}
+{{#- The core's feature list (customer_segmentation.core.features.FEATURE_COLUMNS), in the
+    order the model sees them; read through segment_features(). -#}}
+{{%- macro generated_segment_features() -%}}
+    {{{{ return({features}) }}}}
+{{%- endmacro -%}}
+{{#- The body of the SQL Server procedures' @script before each procedure's own call: ML
+    Services runs it inside a generated function transform(), on Python 3.7 or later. Read
+    through segment_model_script(). -#}}
+{{%- macro generated_segment_model_script() -%}}
 """
 
 
@@ -156,7 +176,8 @@ def bundle_source(modules: tuple[str, ...] = BUNDLED_MODULES) -> str:
                 f"bundle order is {list(modules)}"
             )
         imports.extend(line for line in module_imports if line not in imports)
-        parts.append(f"# --- {PACKAGE}/{name}.py\n{ast.unparse(module)}\n")
+        source = name.replace(".", "/")
+        parts.append(f"# --- {PACKAGE}/{source}.py\n{ast.unparse(module)}\n")
         defined |= _top_level_names(module)
     return "\n".join(imports) + "\n\n" + "\n".join(parts)
 
@@ -175,35 +196,52 @@ def check_runs_as_transform_body(script: str) -> None:
         raise ValueError("the script contains a Jinja endraw tag; it cannot be embedded")
 
 
+def fingerprint(script: str) -> str:
+    """A short hash of the script, recorded in the macro file to tell a stale one."""
+    return hashlib.sha256(script.encode("utf-8")).hexdigest()[:16]
+
+
 def render_macro(script: str) -> str:
-    """The macro file returning ``script`` verbatim (Jinja raw block, no whitespace trimmed)."""
+    """The macro file: the feature list, and a macro returning ``script`` verbatim (Jinja raw
+    block, no whitespace trimmed)."""
     check_runs_as_transform_body(script)
-    header = _HEADER.format(modules=",".join(BUNDLED_MODULES), regenerate=REGENERATE)
+    header = _HEADER.format(
+        modules=",".join(m.replace(".", "/") for m in BUNDLED_MODULES),
+        regenerate=REGENERATE,
+        fingerprint=fingerprint(script),
+        features=list(FEATURE_COLUMNS),
+    )
     return header + "{% raw %}" + script + "{% endraw %}\n{%- endmacro -%}\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=MACRO_PATH, help="macro file to write")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 if the macro file is not up to date"
-    )
-    args = parser.parse_args(argv)
-    wanted = render_macro(bundle_source())
-    current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
-    if args.check:
-        if current != wanted:
-            print(f"{args.output} is stale: regenerate it with `{REGENERATE}`", file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    if current != wanted:
-        args.output.write_text(wanted, encoding="utf-8")
-        print(f"wrote {args.output}")
-    else:
-        print(f"{args.output} already up to date")
-    return 0
+def wanted_macros() -> str:
+    """What the generated macro file must hold for the installed core."""
+    return render_macro(bundle_source())
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def stale_reason(project_dir: Path) -> str | None:
+    """Why the project's generated macro file does not match the core (missing, or written
+    from other sources), with the command that fixes it; None when it is current."""
+    path = Path(project_dir) / GENERATED_MACROS
+    if not path.exists():
+        return f"{GENERATED_MACROS} is missing: run `{REGENERATE}` (make venv writes it)"
+    if path.read_text(encoding="utf-8") != wanted_macros():
+        return (
+            f"{GENERATED_MACROS} is stale (the core's modules changed since it was written): "
+            f"run `{REGENERATE}`"
+        )
+    return None
+
+
+def write_macros(project_dir: Path) -> bool:
+    """Write the project's generated macro file when it differs; whether it was rewritten.
+    The file's time is refreshed either way, so make sees it newer than the core."""
+    path = Path(project_dir) / GENERATED_MACROS
+    wanted = wanted_macros()
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if current == wanted:
+        path.touch()
+        return False
+    path.write_text(wanted, encoding="utf-8")
+    return True

@@ -1,5 +1,6 @@
 """Print the one-time SQL Server setup (``sqlserver/setup.sql``) with its sqlcmd variables
-filled in from the settings the dbt profile uses, for a DBA to run (``make sqlserver-setup``).
+filled in from the settings the dbt profile uses, for a DBA to run (``make sqlserver-setup``,
+``segmentation-sqlserver setup``).
 
 The database, the dbt login and the target schema come from the MSSQL_* environment
 variables of ``profiles.yml``, with the profile's defaults; the PII schema is dbt's name for
@@ -9,19 +10,16 @@ the custom schema ``pii`` (``<schema>_pii``); the campaign role is the default o
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-SETUP_SQL = PROJECT_DIR / "sqlserver" / "setup.sql"
-PROFILES = PROJECT_DIR / "profiles.yml"
-DBT_PROJECT = PROJECT_DIR / "dbt_project.yml"
+# Relative to the dbt project.
+SETUP_SQL = Path("sqlserver") / "setup.sql"
+PROFILES = Path("profiles.yml")
+DBT_PROJECT = Path("dbt_project.yml")
 BUILD_ROLE = "segmentation_builder"
 SOURCE_SCHEMA = "dbo"
 # The login when MSSQL_USER is unset (the profile's default is empty: Entra ID, say).
@@ -34,18 +32,16 @@ _ENV_DEFAULT = re.compile(r"env_var\('(MSSQL_\w+)',\s*'([^']*)'\)")
 _SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_@#$.\\-]{0,127}")
 
 
-def profile_defaults(profiles: Path = PROFILES) -> dict[str, str]:
+def profile_defaults(profiles: Path) -> dict[str, str]:
     """The default of every MSSQL_* environment variable profiles.yml reads."""
     return dict(_ENV_DEFAULT.findall(profiles.read_text(encoding="utf-8")))
 
 
-def setup_variables(
-    environ: Mapping[str, str] = os.environ,
-    profiles: Path = PROFILES,
-    dbt_project: Path = DBT_PROJECT,
-) -> dict[str, str]:
-    """The value of each sqlcmd variable of setup.sql, checked to be a safe identifier."""
-    defaults = profile_defaults(profiles)
+def setup_variables(project: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The value of each sqlcmd variable of setup.sql, checked to be a safe identifier, from
+    ``environ`` and the profile and vars of the dbt project in ``project``."""
+    defaults = profile_defaults(project / PROFILES)
+    dbt_project = project / DBT_PROJECT
 
     def setting(name: str) -> str:
         return environ.get(name) or defaults[name]
@@ -78,17 +74,7 @@ def render(template: str, values: Mapping[str, str]) -> str:
     return _VARIABLE.sub(lambda match: values[match.group(1)], template)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
-    try:
-        script = render(SETUP_SQL.read_text(encoding="utf-8"), setup_variables())
-    except ValueError as exc:
-        print(f"sqlserver-setup: {exc}", file=sys.stderr)
-        return 2
-    sys.stdout.write(script)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def setup_script(project: Path, environ: Mapping[str, str]) -> str:
+    """setup.sql of the project in ``project`` with every variable filled in."""
+    template = (project / SETUP_SQL).read_text(encoding="utf-8")
+    return render(template, setup_variables(project, environ))

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from customer_segmentation.clustering import CustomerReturnClusterer, KMeansParams
+from customer_segmentation.core.clustering import CustomerReturnClusterer, KMeansParams
 
 # A fixed-size sample keeps the silhouette (quadratic in rows) cheap on any data size.
 DEFAULT_SILHOUETTE_SAMPLE = 5000
@@ -84,10 +84,10 @@ def k_selection(
     base = params or KMeansParams()
     rows = []
     for k in sorted({int(k) for k in k_values}):
-        clusterer = CustomerReturnClusterer(
+        clusterer = CustomerReturnClusterer.from_params(
             KMeansParams(k, base.random_state, base.n_init, base.scale)
         ).fit(data)
-        matrix = clusterer.transform(data.sort_values(clusterer.key, kind="stable"))
+        matrix = clusterer.kmeans_space(data.sort_values(clusterer.key, kind="stable"))
         two_or_more = k >= 2
         rows.append(
             {

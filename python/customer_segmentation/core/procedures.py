@@ -15,13 +15,14 @@ from datetime import datetime
 
 import pandas as pd
 
-from customer_segmentation.clustering import KMeansParams
-from customer_segmentation.registry import (
-    GateThresholds,
+from customer_segmentation.core.clustering import KMeansParams
+from customer_segmentation.core.gates import GateThresholds
+from customer_segmentation.core.registry import TRANSITION_DTYPES
+from customer_segmentation.core.scoring import score_customers, transitions
+from customer_segmentation.core.training import (
     RetrainPolicy,
+    TrainingSettings,
     next_registry_rows,
-    score_customers,
-    transitions,
 )
 
 
@@ -103,18 +104,26 @@ def train_from_procedure(
     the retrain policy finds a reason, else none), matched to the current run's ids and
     judged by the quality gates; ``named_segments`` is the comma-separated ids of the
     `segments` seed (STRING_AGG), None when the seed is empty."""
+    settings = TrainingSettings(
+        kmeans=KMeansParams(
+            int(n_clusters), int(random_state), int(n_init), _as_bool(scale_features)
+        ),
+        silhouette_sample_size=int(silhouette_sample_size),
+        outlier_quantile=float(outlier_quantile),
+        thresholds=GateThresholds(
+            float(min_segment_share), float(min_silhouette), float(max_davies_bouldin)
+        ),
+        named_segments=frozenset(int(s) for s in (named_segments or "").split(",") if s.strip()),
+    )
+    policy = RetrainPolicy(_as_bool(retrain), float(retrain_after_days), float(max_fit_drift))
     return next_registry_rows(
         data,
         model_rows_from_json(current_model_json),
-        KMeansParams(n_clusters, random_state, n_init, _as_bool(scale_features)),
-        RetrainPolicy(_as_bool(retrain), retrain_after_days, max_fit_drift),
+        settings,
+        policy,
         now=now or datetime.utcnow(),
         next_run_id=int(next_run_id),
         full_refresh=_as_bool(full_refresh),
-        silhouette_sample_size=int(silhouette_sample_size),
-        outlier_quantile=float(outlier_quantile),
-        thresholds=GateThresholds(min_segment_share, min_silhouette, max_davies_bouldin),
-        named_segments={int(s) for s in (named_segments or "").split(",") if s.strip()},
     )
 
 
@@ -126,14 +135,5 @@ def transitions_from_procedure(
     previous = model_rows_from_json(previous_model_json)
     current = model_rows_from_json(current_model_json)
     if previous.empty or current.empty:
-        return pd.DataFrame(
-            columns=[
-                "run_id",
-                "previous_run_id",
-                "from_segment_id",
-                "to_segment_id",
-                "customers",
-                "share_of_from_segment",
-            ]
-        )
+        return pd.DataFrame(columns=list(TRANSITION_DTYPES))
     return transitions(previous, current, data)
