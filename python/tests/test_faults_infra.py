@@ -29,10 +29,11 @@ from test_sqlserver_builds import (  # noqa: F401 (module-scoped fixtures, used 
     nightly_build,
 )
 
-from customer_segmentation.adapters import http_app as service
+from customer_segmentation.adapters import http_app
 from customer_segmentation.adapters.dbt_build import DatabaseInUse, open_for_build
 from customer_segmentation.adapters.duckdb_registry import current_run_id, load_scoring_model
 from customer_segmentation.adapters.http_app import Health, create_app
+from customer_segmentation.cli import serve
 from customer_segmentation.cli.build import EXIT_IN_USE, EXIT_UNREADABLE
 
 pytestmark = pytest.mark.e2e
@@ -379,12 +380,12 @@ def test_the_endpoint_reading_the_file_fails_none_of_several_back_to_back_builds
 def test_the_service_listens_on_loopback_unless_told_otherwise(monkeypatch, tmp_path):
     database = tmp_path / "segmentation.duckdb"
     duckdb.connect(str(database)).close()
-    monkeypatch.setenv(service.API_KEY_ENV, KEY)
-    monkeypatch.setenv(service.DATABASE_ENV, str(database))
+    monkeypatch.setenv(http_app.API_KEY_ENV, KEY)
+    monkeypatch.setenv(http_app.DATABASE_ENV, str(database))
     hosts = []
     monkeypatch.setattr("uvicorn.run", lambda app, host, port, **_: hosts.append((host, port)))
-    assert service.main([]) == 0
-    assert service.main(["--host", "0.0.0.0", "--port", "9000"]) == 0
+    assert serve.main([]) == 0
+    assert serve.main(["--host", "0.0.0.0", "--port", "9000"]) == 0
     assert hosts == [("127.0.0.1", 8000), ("0.0.0.0", 9000)]
 
 

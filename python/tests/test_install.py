@@ -29,7 +29,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--quiet",
             "--disable-pip-version-check",
             "--no-deps",
-            "--no-build-isolation",
             "--target",
             str(site),
             str(PROJECT_DIR),
