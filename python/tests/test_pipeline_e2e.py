@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import error_messages
 
+from customer_segmentation.core.features import FEATURE_COLUMNS
 from devtools.tutorial import tutorial_clusters, tutorial_features
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +24,7 @@ def test_features_equal_the_tutorials_query_row_for_row(built_project):
     reference = tutorial_reference(built_project.database)
     ours = built_project.query("select * from main.customer_return_features order by customer")
     assert ours["customer"].tolist() == reference["customer"].tolist()
-    for column in ["orderRatio", "itemsRatio", "monetaryRatio", "frequency"]:
+    for column in FEATURE_COLUMNS:
         assert ours[column].astype(float).tolist() == reference[column].astype(float).tolist()
 
 
