@@ -40,12 +40,12 @@ $(GENERATED_MACROS): $(BIN)/.installed $(CORE_SOURCES)
 
 venv: $(BIN)/.installed $(GENERATED_MACROS)  ## create .venv from the pinned requirements (and the generated macros)
 
-# The ML Services runtimes the emulator runs scripts on (python/tests/mlservices): one
+# The ML Services runtimes the emulator runs scripts on (python/tests/support/mlservices): one
 # virtualenv per SQL Server version, from the pyenv Python that the first line of its
 # requirements file names ("# python: 3.7"). Override: make mlservices PYTHON_sql2019=/path.
 MLSERVICES := sql2019 sql2022
 MLSERVICES_DIR := .venv-mlservices
-MLSERVICES_REQS := python/tests/mlservices
+MLSERVICES_REQS := python/tests/support/mlservices
 PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
 
 $(MLSERVICES_DIR)/%/.installed: $(MLSERVICES_REQS)/%-requirements.txt
@@ -124,8 +124,8 @@ sqlserver-deploy: sqlserver-check  ## SQL Server: create or alter the procedures
 sqlserver-build: sqlserver-check  ## SQL Server: dbt build (trains run 1 on a fresh server)
 	$(BIN)/dbt build --target sqlserver
 
-golden: venv  ## rewrite python/tests/golden/ from the generated procedure; review the diff
-	UPDATE_GOLDEN=1 $(BIN)/pytest -q python/tests/test_sqlserver_target.py -k golden
+golden: venv  ## rewrite python/tests/support/golden/ from the generated procedure; review the diff
+	UPDATE_GOLDEN=1 $(BIN)/pytest -q python/tests/adapters/test_sqlserver_target.py -k golden
 
 bench: venv  ## benchmark vs the tutorial's pipeline -> docs/benchmarks.md: make bench BENCH_SF="0.01 1 10" BENCH_RUNS=3
 	$(DEVTOOLS) devtools.benchmark --sf $(BENCH_SF) --runs $(BENCH_RUNS)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 import sqlfluff
@@ -18,7 +17,7 @@ from sqlserver_fake import invoke_sqlserver
 from customer_segmentation.adapters.sqlserver_setup import render, setup_script, setup_variables
 from customer_segmentation.cli import sqlserver as sqlserver_cli
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = PROJECT_DIR / "README.md"
 # T-SQL permissions the README may list for the dbt user.
 PERMISSIONS = {
     "ALTER",

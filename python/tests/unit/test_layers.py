@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PYTHON_DIR = Path(__file__).resolve().parents[1]
+PYTHON_DIR = Path(__file__).resolve().parents[2]
 PACKAGE = "customer_segmentation"
 # Not importable by the core at module level (function level is allowed only for these).
 TRAINING_ONLY = {"sklearn", "scipy"}

@@ -38,7 +38,14 @@ from customer_segmentation.core.features import (
     FEATURE_COLUMNS,
 )
 
-GOLDEN = Path(__file__).parent / "golden" / "py_generate_customer_return_clusters.sql"
+GOLDEN = (
+    PROJECT_DIR
+    / "python"
+    / "tests"
+    / "support"
+    / "golden"
+    / "py_generate_customer_return_clusters.sql"
+)
 PROCEDURE_ANALYSIS = "analysis.customer_segmentation.py_generate_customer_return_clusters"
 # `exec <procedure>`, run by the procedure_table materialization.
 NOT_A_VIEW_BODY = {

@@ -39,7 +39,7 @@ from . import launcher
 
 RUNTIMES: tuple[str, ...] = ("sql2019", "sql2022")
 HERE = Path(__file__).resolve().parent
-PROJECT_ROOT = HERE.parents[2]
+PROJECT_ROOT = HERE.parents[3]
 VENVS = PROJECT_ROOT / ".venv-mlservices"
 LAUNCHER = HERE / "launcher.py"
 # Nullable dtypes: any result-set column may hold NULL.
