@@ -27,14 +27,25 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-venv: $(BIN)/.installed  ## create .venv from the pinned requirements
+# The SQL Server procedures' script and the feature list, generated from the core into a
+# gitignored macro file (dbt's Jinja cannot read Python): rewritten whenever the core changes.
+GENERATED_MACROS := macros/sqlserver/generated/segment_model_core.sql
+CORE_SOURCES := $(wildcard python/customer_segmentation/core/*.py) \
+	python/customer_segmentation/adapters/sqlserver_script.py
+# Developer tools (python/devtools) are not installed: run from the source tree.
+DEVTOOLS := PYTHONPATH=$(CURDIR)/python $(BIN)/python -m
 
-# The ML Services runtimes the emulator runs scripts on (python/tests/mlservices): one
+$(GENERATED_MACROS): $(BIN)/.installed $(CORE_SOURCES)
+	$(BIN)/segmentation-sqlserver script
+
+venv: $(BIN)/.installed $(GENERATED_MACROS)  ## create .venv from the pinned requirements (and the generated macros)
+
+# The ML Services runtimes the emulator runs scripts on (python/tests/support/mlservices): one
 # virtualenv per SQL Server version, from the pyenv Python that the first line of its
 # requirements file names ("# python: 3.7"). Override: make mlservices PYTHON_sql2019=/path.
 MLSERVICES := sql2019 sql2022
 MLSERVICES_DIR := .venv-mlservices
-MLSERVICES_REQS := python/tests/mlservices
+MLSERVICES_REQS := python/tests/support/mlservices
 PYENV_ROOT ?= $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
 
 $(MLSERVICES_DIR)/%/.installed: $(MLSERVICES_REQS)/%-requirements.txt
@@ -59,24 +70,24 @@ $(MLSERVICES_DIR)/%/.installed: $(MLSERVICES_REQS)/%-requirements.txt
 mlservices: $(MLSERVICES:%=$(MLSERVICES_DIR)/%/.installed)  ## build the SQL Server 2019/2022 Python runtimes the ML Services emulator runs
 
 data: venv  ## (re)generate the source tables with dsdgen: make data SF=1
-	$(BIN)/python -m customer_segmentation.datagen --sf $(SF) --database $(DUCKDB_PATH)
+	$(DEVTOOLS) devtools.datagen --sf $(SF) --database $(DUCKDB_PATH)
 
 data-if-missing: venv
-	$(BIN)/python -m customer_segmentation.datagen --if-missing --sf $(SF) --database $(DUCKDB_PATH)
+	$(DEVTOOLS) devtools.datagen --if-missing --sf $(SF) --database $(DUCKDB_PATH)
 
 run: data-if-missing  ## generate data if missing, dbt build on DuckDB, list the output tables
-	$(BIN)/python -m customer_segmentation.build --database $(DUCKDB_PATH) build
-	$(BIN)/python -m customer_segmentation.outputs --database $(DUCKDB_PATH)
+	$(BIN)/segmentation-build --database $(DUCKDB_PATH) build
+	$(BIN)/segmentation-outputs --database $(DUCKDB_PATH)
 
 build: venv  ## dbt build only (data must exist)
-	$(BIN)/python -m customer_segmentation.build --database $(DUCKDB_PATH) build
+	$(BIN)/segmentation-build --database $(DUCKDB_PATH) build
 
 docs: venv  ## dbt docs generate (target/index.html), on-demand models included
 	$(BIN)/dbt docs generate --select 'fqn:*'
 
 plots: venv  ## build the k-selection sweep, then PNGs of the elbow and profiles into docs/ (after make run)
-	$(BIN)/python -m customer_segmentation.build --database $(DUCKDB_PATH) build --selector on_demand
-	$(BIN)/python -m customer_segmentation.plots --database $(DUCKDB_PATH) --out docs
+	$(BIN)/segmentation-build --database $(DUCKDB_PATH) build --selector on_demand
+	$(BIN)/segmentation-plots --database $(DUCKDB_PATH) --out docs
 
 lint: venv  ## ruff + sqlfluff (models, macros, analyses)
 	$(BIN)/ruff check python models
@@ -94,13 +105,13 @@ test: lint pytest  ## lint and every test (what CI runs)
 .PHONY: sqlserver-setup
 
 sqlserver-setup: venv  ## SQL Server: print the one-time setup for a DBA, filled in from MSSQL_* (use make -s)
-	@$(BIN)/python -m customer_segmentation.sqlserver_setup
+	@$(BIN)/segmentation-sqlserver setup
 
 sqlserver-check: venv  ## SQL Server: check the client (pyodbc + ODBC Driver 18, or mssql-python)
-	$(BIN)/python -m customer_segmentation.sqlserver_check
+	$(BIN)/segmentation-sqlserver check
 
-sqlserver-script: venv  ## SQL Server: regenerate the procedures' script macro from the core's modules
-	$(BIN)/python -m customer_segmentation.sqlserver_script
+sqlserver-script: $(BIN)/.installed  ## SQL Server: regenerate the procedures' script macro (gitignored) from the core's modules
+	$(BIN)/segmentation-sqlserver script
 
 sqlserver-compile: venv  ## SQL Server: compile every model and the procedure, no server needed
 	$(BIN)/dbt compile --target sqlserver --no-introspect --no-populate-cache \
@@ -113,17 +124,17 @@ sqlserver-deploy: sqlserver-check  ## SQL Server: create or alter the procedures
 sqlserver-build: sqlserver-check  ## SQL Server: dbt build (trains run 1 on a fresh server)
 	$(BIN)/dbt build --target sqlserver
 
-golden: venv  ## rewrite python/tests/golden/ from the generated procedure; review the diff
-	UPDATE_GOLDEN=1 $(BIN)/pytest -q python/tests/test_sqlserver_target.py -k golden
+golden: venv  ## rewrite python/tests/support/golden/ from the generated procedure; review the diff
+	UPDATE_GOLDEN=1 $(BIN)/pytest -q python/tests/adapters/test_sqlserver_target.py -k golden
 
 bench: venv  ## benchmark vs the tutorial's pipeline -> docs/benchmarks.md: make bench BENCH_SF="0.01 1 10" BENCH_RUNS=3
-	$(BIN)/python -m customer_segmentation.benchmark --sf $(BENCH_SF) --runs $(BENCH_RUNS)
+	$(DEVTOOLS) devtools.benchmark --sf $(BENCH_SF) --runs $(BENCH_RUNS)
 
 serve: venv  ## scoring endpoint on 127.0.0.1:8000 (needs SEGMENTS_API_KEY and a built model)
-	SEGMENTS_DUCKDB_PATH=$${SEGMENTS_DUCKDB_PATH:-$(DUCKDB_PATH)} $(BIN)/python -m customer_segmentation.service --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+	SEGMENTS_DUCKDB_PATH=$${SEGMENTS_DUCKDB_PATH:-$(DUCKDB_PATH)} $(BIN)/segmentation-serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 bench-service: venv  ## bounded loopback load on the endpoint -> docs/service_benchmark.md
-	$(BIN)/python -m customer_segmentation.service_bench --database $(DUCKDB_PATH) --output docs/service_benchmark.md
+	$(DEVTOOLS) devtools.service_bench --database $(DUCKDB_PATH) --output docs/service_benchmark.md
 
 clean:  ## remove build products (keeps .venv and the data)
 	rm -rf target logs

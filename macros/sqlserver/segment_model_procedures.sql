@@ -1,6 +1,6 @@
 {#- The SQL Server procedures that run the segment model in Machine Learning Services. Each is
     `sp_execute_external_script` with the generated core (`segment_model_script`) plus one
-    call of `customer_segmentation.procedures`, the features as input (the tutorial's
+    call of `customer_segmentation.core.procedures`, the features as input (the tutorial's
     procedure recomputes them from the live source tables with the feature models' own SQL,
     `customer_return_features_query`, as apps expect; the build's training and transitions
     procedures read the feature table the build has just made), the registry

@@ -2,8 +2,8 @@
     arguments. Each value comes from validated_var (macros/vars/validated_var.sql), so it is
     checked by type and range before it gets here; this macro only spells it for T-SQL:
     integers as digits, booleans as 1/0, decimals in plain decimal (0.00004, never 4e-05).
-    customer_segmentation.clustering.KMeansParams and registry.RetrainPolicy check the same
-    values again where Python receives them. -#}
+    Python does not validate vars again: the clusterer checks its own parameters when it
+    fits, as a scikit-learn estimator does. -#}
 {%- macro segment_model_settings() -%}
     {%- set settings = {} -%}
     {%- for name in ['n_clusters', 'random_state', 'n_init', 'silhouette_sample_size'] -%}

@@ -6,7 +6,7 @@ passed its quality gates, or the run pinned by the `model_run_id` var). On a fre
 registry's first run keeps k-means' own labels, so the table equals the tutorial's clusters.
 """
 
-from customer_segmentation.registry import score_customers
+from customer_segmentation.core.scoring import score_customers
 
 
 def model(dbt, session):

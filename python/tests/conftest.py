@@ -16,7 +16,7 @@ import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from customer_segmentation.datagen import generate
+from devtools.datagen import generate
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SMALL_SF = 0.01
@@ -38,12 +38,12 @@ def dbt_location_args(workdir: Path, target: str = "target", logs: str = "logs")
 
 
 def build_command(database: Path, workdir: Path, *args: str, suffix: str = "") -> list[str]:
-    """`python -m customer_segmentation.build build` (what `make run` calls) on one file, as a
+    """`segmentation-build build` (what `make run` calls) on one file, as a
     subprocess command line; target and logs under ``workdir`` (`target<suffix>`)."""
     return [
         sys.executable,
         "-m",
-        "customer_segmentation.build",
+        "customer_segmentation.cli.build",
         "--database",
         str(database),
         "build",

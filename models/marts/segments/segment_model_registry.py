@@ -1,6 +1,6 @@
 """The model registry: every training run appends its segments' centroids, scaler and metrics.
 
-A thin adapter around `customer_segmentation.registry`. Incremental and never fully
+A thin adapter around `customer_segmentation.core.training`. Incremental and never fully
 refreshed, so the history survives `--full-refresh`. An unpinned build trains a run only when
 `training_decision` finds a reason (no model yet, `--full-refresh`, the `retrain` var, changed
 k-means settings, the run's age, fit drift), recorded in `train_reason`; otherwise it appends
@@ -19,16 +19,14 @@ the config by the project's `build_config_dict` macro.
 
 from datetime import UTC, datetime
 
-from customer_segmentation.clustering import KMeansParams
-from customer_segmentation.registry import (
-    GateThresholds,
+from customer_segmentation.core.clustering import KMeansParams
+from customer_segmentation.core.current_run import passed, select_run
+from customer_segmentation.core.gates import GateThresholds
+from customer_segmentation.core.registry import empty_registry, typed_registry
+from customer_segmentation.core.training import (
     RetrainPolicy,
-    empty_registry,
+    TrainingSettings,
     next_registry_rows,
-    parse_run_id,
-    passed,
-    select_run,
-    typed_registry,
 )
 
 
@@ -38,7 +36,6 @@ def model(dbt, session):
         full_refresh=False,
         on_schema_change="append_new_columns",
     )
-    pinned = parse_run_id(dbt.config.get("model_run_id"))
     policy = RetrainPolicy(
         retrain=dbt.config.get("retrain"),
         retrain_after_days=dbt.config.get("retrain_after_days"),
@@ -47,35 +44,38 @@ def model(dbt, session):
     registry = (
         session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else empty_registry()
     )
-    if pinned is not None:
+    # model_run_id is '' (unset) or a run id's digits, validated in macros/vars/.
+    if dbt.config.get("model_run_id"):
         # Nothing is trained; int_segment_centroids_current (current_model_run_id) stops the
         # build with a message when the pinned run is unknown or was rejected.
         return empty_registry()
     # dbt finds a Python model's refs in plain statements only (not in comprehensions).
     segments = dbt.ref("segments").df()
-    named_segments = {int(s) for s in segments["segment_id"]}
-    params = KMeansParams(
-        n_clusters=dbt.config.get("n_clusters"),
-        random_state=dbt.config.get("random_state"),
-        n_init=dbt.config.get("n_init"),
-        scale=dbt.config.get("scale_features"),
-    )
-    rows = next_registry_rows(
-        dbt.ref("customer_return_features").df(),
-        # The current model, which new ids are matched to: none until a run has passed.
-        select_run(registry) if passed(registry).any() else None,
-        params,
-        policy,
-        now=datetime.now(UTC).replace(tzinfo=None),
-        next_run_id=1 if registry.empty else int(registry["run_id"].max()) + 1,
-        full_refresh=bool(dbt.config.get("dbt_full_refresh")),
-        silhouette_sample_size=int(dbt.config.get("silhouette_sample_size")),
-        outlier_quantile=float(dbt.config.get("outlier_quantile")),
+    named_segments = frozenset(int(s) for s in segments["segment_id"])
+    settings = TrainingSettings(
+        kmeans=KMeansParams(
+            n_clusters=dbt.config.get("n_clusters"),
+            random_state=dbt.config.get("random_state"),
+            n_init=dbt.config.get("n_init"),
+            scale=dbt.config.get("scale_features"),
+        ),
+        silhouette_sample_size=dbt.config.get("silhouette_sample_size"),
+        outlier_quantile=dbt.config.get("outlier_quantile"),
         thresholds=GateThresholds(
             min_segment_share=dbt.config.get("min_segment_share"),
             min_silhouette=dbt.config.get("min_silhouette"),
             max_davies_bouldin=dbt.config.get("max_davies_bouldin"),
         ),
         named_segments=named_segments,
+    )
+    rows = next_registry_rows(
+        dbt.ref("customer_return_features").df(),
+        # The current model, which new ids are matched to: none until a run has passed.
+        select_run(registry) if passed(registry).any() else None,
+        settings,
+        policy,
+        now=datetime.now(UTC).replace(tzinfo=None),
+        next_run_id=1 if registry.empty else int(registry["run_id"].max()) + 1,
+        full_refresh=bool(dbt.config.get("dbt_full_refresh")),
     )
     return typed_registry(rows)

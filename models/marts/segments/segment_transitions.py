@@ -8,7 +8,9 @@ Incremental and never fully refreshed: each run's transitions are recorded once.
 
 import pandas as pd
 
-from customer_segmentation.registry import TRANSITION_DTYPES, passed, transitions
+from customer_segmentation.core.current_run import passed
+from customer_segmentation.core.registry import TRANSITION_DTYPES
+from customer_segmentation.core.scoring import transitions
 
 
 def model(dbt, session):

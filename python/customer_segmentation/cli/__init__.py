@@ -1,0 +1,1 @@
+"""Command lines: argument parsing, printing and exit codes, one console script each."""

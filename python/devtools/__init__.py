@@ -1,0 +1,1 @@
+"""Developer tools, not shipped: data generation, benchmarks, the tutorial reference."""
