@@ -12,7 +12,7 @@
             ~ run_passed_gates_flag() ~ ' = 0 order by run_id'
         ) -%}
         {%- set current = run_query(
-            'select max(run_id) from ' ~ registry ~ ' where ' ~ run_passed_gates()
+            'select ' ~ latest_passed_run_id(registry) ~ ' as run_id'
         ).columns[0].values()[0] -%}
         {%- set stays = 'the current model stays run ' ~ (current | int)
             if current is not none else 'no run has passed its gates yet, so there is no model' -%}

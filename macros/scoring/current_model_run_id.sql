@@ -6,7 +6,7 @@
 {%- macro current_model_run_id(registry) -%}
     {%- set pinned = pinned_model_run_id() -%}
     {%- if pinned is none -%}
-        (select max(run_id) from {{ registry }} where {{ run_passed_gates() }})
+        {{ latest_passed_run_id(registry) }}
     {%- else -%}
         {%- if execute and flags.WHICH in ['run', 'build', 'test'] -%}
             {%- set runs = run_query(
@@ -33,6 +33,14 @@
         {%- endif -%}
         {{ pinned }}
     {%- endif -%}
+{%- endmacro -%}
+
+{#- The one definition of the current model when no run is pinned, as a scalar subquery: the
+    latest training run of the registry that passed its quality gates (NULL when none has).
+    The models (through current_model_run_id), the promotion check and the SQL Server
+    procedures (which take their pin as @model_run_id) all render this macro. -#}
+{%- macro latest_passed_run_id(registry) -%}
+    (select max(run_id) from {{ registry }} where {{ run_passed_gates() }})
 {%- endmacro -%}
 
 {#- A boolean SQL condition on a registry row: its run passed its gates. NULL (runs recorded

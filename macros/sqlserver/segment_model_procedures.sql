@@ -168,7 +168,7 @@ begin
     set nocount on;
     {{ ml_services_checks() }}
     declare @run_id bigint = coalesce(
-        @model_run_id, (select max(run_id) from {{ registry }} where {{ run_passed_gates() }})
+        @model_run_id, {{ latest_passed_run_id(registry) }}
     );
     if @run_id is null
         throw 50004, N'no segment model: segment_model_registry has no run that passed its quality gates yet; train one with dbt build --target sqlserver', 1;
@@ -218,9 +218,7 @@ begin
     end;
     {{ ml_services_checks() }}
     -- The current model, which a new run's ids are matched to: the latest run that passed.
-    declare @current_run_id bigint = (
-        select max(run_id) from {{ registry }} where {{ run_passed_gates() }}
-    );
+    declare @current_run_id bigint = {{ latest_passed_run_id(registry) }};
     declare @next_run_id bigint = isnull((select max(run_id) from {{ registry }}), 0) + 1;
     -- The segment ids that have a name: a run with an unnamed segment fails its gates.
     declare @named_segments nvarchar(max) = (
@@ -268,9 +266,7 @@ create or alter procedure {{ procedure_relation('py_segment_transitions') }}
 as
 begin
     set nocount on;
-    declare @run_id bigint = (
-        select max(run_id) from {{ registry }} where {{ run_passed_gates() }}
-    );
+    declare @run_id bigint = {{ latest_passed_run_id(registry) }};
     declare @previous_run_id bigint = (
         select max(previous_run_id) from {{ registry }} where run_id = @run_id
     );

@@ -38,7 +38,7 @@
         'source_schema': {
             'type': 'identifier',
             'default': 'dbo' if target.type == 'sqlserver' else 'tpcxbb',
-            'doc': 'schema of the TPCx-BB source tables (models/staging/_tpcxbb__sources.yml)',
+            'doc': 'schema of the TPCx-BB source tables (models/staging/tpcxbb/_tpcxbb__sources.yml)',
         },
         'campaign_name': {
             'type': 'campaign',

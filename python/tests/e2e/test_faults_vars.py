@@ -263,7 +263,7 @@ def test_no_var_is_read_outside_macros_vars():
     # parses the on-run-start hook, before anything runs.
     allowed = {
         (
-            "models/staging/_tpcxbb__sources.yml",
+            "models/staging/tpcxbb/_tpcxbb__sources.yml",
             "schema: \"{{ var('source_schema', 'dbo' if target.type == 'sqlserver' "
             "else 'tpcxbb') }}\"",
         )

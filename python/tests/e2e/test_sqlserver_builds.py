@@ -307,10 +307,12 @@ def grants_sent(build: RecordedBuild) -> set[tuple[str, str, str]]:
 
 def test_build_runs_every_node_and_hook_through_the_fake(manifest, build):
     results = build.result.result.results if build.result.result else []
+    # dbt build reports each exposure (models/_exposures.yml) as a no-op: nothing to run.
     failed = [
         f"{r.node.unique_id}: {r.status}: {shortened(str(r.message))}"
         for r in results
         if r.status not in ("success", "pass")
+        and not (r.node.resource_type == "exposure" and r.status == "no-op")
     ]
     assert build.result.exception is None, f"{build.name}: {build.result.exception}"
     assert build.result.success and not failed, f"{build.name} build:\n" + "\n".join(failed)
