@@ -2,7 +2,7 @@
 (macros/vars/validated_var.sql) before any dbt command does anything, and no var value is
 ever rendered as Jinja or spliced into SQL as the text it was given in.
 
-Hostile values are tried for every var of dbt_project.yml (plus source_schema and cluster)
+Hostile values are tried for every var of dbt_project.yml (plus source_schema, cluster, list_day)
 one kind at a time, all vars at once: one invocation per kind, whose single error must name
 each var. dbt parses the project (and renders the on-run-start hook) before anything runs,
 so these invocations cost a parse each."""
@@ -21,7 +21,7 @@ from published import assert_checksums_unchanged, relation_checksums
 from sqlserver_fake import invoke_sqlserver
 
 # The vars dbt_project.yml leaves unset, read with a default (see macros/vars/validated_var.sql).
-UNSET_VARS = ("source_schema", "cluster")
+UNSET_VARS = ("source_schema", "cluster", "list_day")
 DROP_HISTORY = "{% do run_query('drop table main.campaign_list_history') %}0.02"
 
 
@@ -56,6 +56,7 @@ OUT_OF_RANGE = {
     "max_davies_bouldin": 0,
     "source_schema": "x" * 129,
     "cluster": -1,
+    "list_day": "2027-02-29",
 }
 
 
@@ -222,6 +223,7 @@ def test_good_values_at_the_edges_of_every_range_pass_typed(scratch):
         "k_selection_max": 3,
         "source_schema": "_Src1",
         "cluster": 0,
+        "list_day": "2028-02-29",
     }
     names = list(edges)
     jinja = "{{ tojson([" + ", ".join(f"validated_var('{n}')" for n in names) + "]) }}"
