@@ -282,8 +282,40 @@ def test_a_campaign_for_some_segments_lists_only_those_segments(make_project):
     project = make_project()
     result = project.invoke("build", "--vars", "{campaign_segments: [1, 3]}")
     assert result.success, error_messages(result)
-    for table in [*LISTS, "campaign_list_exclusions", "campaign_list_history"]:
+    tables = [*LISTS, "campaign_list_exclusions", "campaign_list_history"]
+    for table in [*tables, "cluster_email_coverage"]:
         clusters = project.query(f"select distinct cluster from main.{table}")["cluster"]
         assert set(clusters) <= {1, 3}, table
     mailed = project.query("select distinct cluster from main.customer_campaign_emails")
     assert set(mailed["cluster"]) == {1, 3}
+
+
+def test_email_coverage_and_exclusions_agree_on_who_has_no_address_for_some_segments(
+    make_project,
+):
+    project = make_project()
+    with duckdb.connect(str(project.database)) as con:
+        # More customers without an address, so every segment has some.
+        con.execute("update tpcxbb.customer set c_email_address = '  ' where c_customer_sk % 7 = 0")
+    result = project.invoke("build", "--vars", "{campaign_segments: [0, 2]}")
+    assert result.success, error_messages(result)
+    status = {r.node.name: str(r.status) for r in result.result.results}
+    assert status["assert_email_coverage_agrees_with_exclusions"] == "pass"
+    coverage = project.query(
+        "select cluster, customers, customers_without_email from main.cluster_email_coverage"
+    ).set_index("cluster")
+    excluded = project.query(
+        "select cluster, customers from main.campaign_list_exclusions "
+        "where exclusion_reason = 'no_email_address'"
+    ).set_index("cluster")["customers"]
+    assert set(coverage.index) == {0, 2}
+    assert coverage["customers_without_email"].to_dict() == excluded.to_dict()
+    assert (coverage["customers_without_email"] > 0).all()
+    # Blank addresses count as none, on both sides (the staging model trims them to NULL).
+    clustered = project.query(
+        "select c.cluster, count(*) as n from main.py_customer_clusters as c "
+        "inner join tpcxbb.customer as cu on c.Customer = cu.c_customer_sk "
+        "where c.cluster in (0, 2) and nullif(trim(cu.c_email_address), '') is null "
+        "group by c.cluster"
+    ).set_index("cluster")["n"]
+    assert excluded.to_dict() == clustered.to_dict()

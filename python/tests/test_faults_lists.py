@@ -27,6 +27,7 @@ CAMPAIGN_RELATIONS = (
     "customer_campaign_emails",
     "campaign_holdout",
     "campaign_list_exclusions",
+    "cluster_email_coverage",
     "campaign_list_history",
 )
 # Python's own reading of "whitespace, control or format character", in the Basic

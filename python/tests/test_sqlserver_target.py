@@ -139,7 +139,6 @@ def test_downstream_models_read_the_procedures_cluster_table_on_sql_server(compi
     ]
     # Every model downstream of the clusters reads them, directly or through these.
     assert sorted(readers) == [
-        "model.customer_segmentation.cluster_email_coverage",
         "model.customer_segmentation.customer_segments",
         "model.customer_segmentation.int_campaign_recipients_screened",
     ]
