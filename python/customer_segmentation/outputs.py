@@ -16,7 +16,7 @@ OUTPUT_TABLES: dict[str, str] = {
     "cluster_email_coverage": "customers per cluster with and without an e-mail address",
     "campaign_holdout": "the campaign's holdout: mailable customers deliberately not mailed",
     "campaign_list_exclusions": "customers on no list, per campaign, segment and reason",
-    "campaign_list_history": "every published list, per day and campaign",
+    "campaign_list_history": "who was on which list when, from which model run (SCD2)",
     "customer_segments": "segment id, name, campaign, distance and outlier flag per customer",
     "segment_model_runs": "the model registry: one row per training run, with its metrics",
     "segment_k_selection": "inertia, silhouette and Davies-Bouldin per k (make plots)",
