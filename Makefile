@@ -89,11 +89,11 @@ plots: venv  ## build the k-selection sweep, then PNGs of the elbow and profiles
 	$(BIN)/segmentation-build --database $(DUCKDB_PATH) build --selector on_demand
 	$(BIN)/segmentation-plots --database $(DUCKDB_PATH) --out docs
 
-lint: venv  ## ruff + sqlfluff (models, macros, analyses)
+lint: venv  ## ruff + sqlfluff (models, macros, analyses, tests, snapshots)
 	$(BIN)/ruff check python models
 	$(BIN)/ruff format --check python models
 	mkdir -p target
-	TPCXBB_DUCKDB_PATH=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros analyses tests
+	TPCXBB_DUCKDB_PATH=$(CURDIR)/target/lint.duckdb $(BIN)/sqlfluff lint models macros analyses tests snapshots
 
 pytest: venv mlservices  ## every pytest: the python package, parity and end-to-end dbt builds
 	$(BIN)/pytest

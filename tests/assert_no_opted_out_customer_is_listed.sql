@@ -1,5 +1,5 @@
 -- Rule: a customer who opted out, by key or by address, is on no list: not to mail, not in
--- the holdout, and not in the campaign's latest snapshot of the history.
+-- the holdout, and not on the campaign's lists as the history has them now (its open rows).
 -- An opt-out names a listed address when, lower-cased, it contains the address and nothing
 -- else that can be part of an address (has_address_character): whatever surrounds it (tabs,
 -- line breaks, no-break or zero-width spaces, ...) does not make it another address.
@@ -23,27 +23,14 @@ history as (
     select * from {{ ref('campaign_list_history') }}
 ),
 
-campaign_history as (
+current_history as (
     select
-        published_at,
         c_customer_sk,
         c_email_address
     from history
-    where campaign_name = '{{ campaign_name() }}'
-),
-
-latest as (
-    select max(published_at) as published_at
-    from campaign_history
-),
-
-latest_snapshot as (
-    select
-        campaign_history.c_customer_sk,
-        campaign_history.c_email_address
-    from campaign_history
-    inner join latest
-        on campaign_history.published_at = latest.published_at
+    where
+        campaign_name = '{{ campaign_name() }}'
+        and valid_to is null
 ),
 
 listed as (
@@ -63,7 +50,7 @@ listed as (
         c_customer_sk,
         c_email_address,
         'campaign_list_history' as list_model
-    from latest_snapshot
+    from current_history
 ),
 
 opted_out_but_listed as (

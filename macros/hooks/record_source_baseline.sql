@@ -64,7 +64,9 @@
                 {% if not loop.last %}union all{% endif %}
             {% endfor %}
         {%- endcall -%}
-        {#- As in create_cluster_build_log: dbt ends a hook's transaction by rolling it back. -#}
+        {#- The statement opened a transaction on every target (dbt-duckdb's, and SQL Server's
+            with dbt_sqlserver_use_dbt_transactions), and dbt ends a hook's transaction by
+            rolling it back: commit it here. -#}
         {%- do adapter.commit() -%}
     {%- endif -%}
 {%- endmacro -%}

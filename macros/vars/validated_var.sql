@@ -17,6 +17,8 @@
                    campaigns)
       run_id       '' (unset) or a run id of ASCII digits
       segment_ids  a list of cluster ids (integers >= 0), one id, or [] for every segment
+      date         '' (the day the run started, UTC) or a calendar day YYYY-MM-DD (a YAML
+                   date too), returned as that text
       holdout      0, or a share in [0.0001, 0.9999]: the holdout is md5 bucket
                    < round(share * 10000) of 10000 buckets, so a share outside that range
                    would hold out 0 % or 100 % of every segment
@@ -111,6 +113,10 @@
         'cluster': {
             'type': 'integer', 'min': 0, 'default': 0,
             'doc': 'the cluster analyses/tutorial_cluster_emails.sql lists',
+        },
+        'list_day': {
+            'type': 'date', 'default': '',
+            'doc': "the day analyses/campaign_list_on_day.sql asks about; '' = the run's day (UTC)",
         },
     }) }}
 {%- endmacro -%}
@@ -299,6 +305,23 @@
             {%- do ids.append(id) -%}
         {%- endfor -%}
         {{ return({'value': ids, 'rule': none}) }}
+
+    {%- elif kind == 'date' -%}
+        {%- if value is none or value == '' -%}
+            {{ return({'value': run_started_at.strftime('%Y-%m-%d'), 'rule': none}) }}
+        {%- endif -%}
+        {#- A YAML date arrives as a date, which prints as YYYY-MM-DD; lists and maps never match. -#}
+        {%- set text = value | string if (value is string or value is not iterable) else '' -%}
+        {%- set parts = re.fullmatch('([0-9]{4})-([0-9]{2})-([0-9]{2})', text) -%}
+        {%- if parts -%}
+            {%- set year, month, day = parts.group(1) | int, parts.group(2) | int, parts.group(3) | int -%}
+            {%- set leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 -%}
+            {%- set month_days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+            {%- if year >= 1 and 1 <= month <= 12 and 1 <= day <= month_days[month - 1] -%}
+                {{ return({'value': text, 'rule': none}) }}
+            {%- endif -%}
+        {%- endif -%}
+        {{ return({'value': none, 'rule': "use '' (the run's day) or a calendar day YYYY-MM-DD"}) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error('var_specs(): unknown var type ' ~ kind) }}
 {%- endmacro -%}

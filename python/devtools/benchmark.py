@@ -251,8 +251,8 @@ def _mib(nbytes: float) -> str:
 def _node_group(unique_id: str) -> str:
     kind, _, rest = unique_id.partition(".")
     name = rest.split(".")[1] if "." in rest else rest
-    if kind == "model":
-        return f"model `{name}`"
+    if kind in ("model", "snapshot"):
+        return f"{kind} `{name}`"
     if kind == "unit_test":
         return "unit tests"
     if kind == "test":

@@ -27,7 +27,6 @@
 }}
 -- Read by the pre-hooks:
 -- depends_on: {{ ref('customer_segment_scores') }}
--- depends_on: {{ ref('int_segment_centroids_current') }}
 -- depends_on: {{ ref('segments') }}
 
 with
@@ -44,6 +43,17 @@ email_opt_outs as (
     select * from {{ ref('email_opt_outs') }}
 ),
 
+current_model as (
+    select * from {{ ref('int_segment_centroids_current') }}
+),
+
+-- The training run the cluster table was scored with (assert_sql_scoring_agrees checks it):
+-- kept on every row, so the lists' history says which model run each list came from.
+current_run as (
+    select max(run_id) as model_run_id
+    from current_model
+),
+
 {%- set segments = campaign_segments() %}
 
 campaign_customers as (
@@ -51,6 +61,9 @@ campaign_customers as (
         customer_clusters.cluster,
         customers.customer_sk,
         customers.email_address,
+        -- The one definition of "has an e-mail address", which the exclusions
+        -- (no_email_address) and cluster_email_coverage both count.
+        case when customers.email_address is null then 0 else 1 end as has_email,
         {{ normalized_email('customers.email_address') }} as email_key
     from customer_clusters
     inner join customers
@@ -87,8 +100,9 @@ screened as (
         campaign_customers.cluster,
         campaign_customers.customer_sk,
         campaign_customers.email_address,
+        campaign_customers.has_email,
         case
-            when campaign_customers.email_address is null then 'no_email_address'
+            when campaign_customers.has_email = 0 then 'no_email_address'
             when
                 opted_out_customers.customer_sk is not null
                 or opted_out_addresses.email_key is not null
@@ -111,16 +125,19 @@ with_holdout as (
     select
         cast('{{ campaign_name() }}' as varchar({{ campaign_name_max_length() }}))
             as campaign_name,
-        cluster,
-        customer_sk,
-        email_address,
-        exclusion_reason,
-        holdout_bucket,
+        screened.cluster,
+        screened.customer_sk,
+        screened.email_address,
+        screened.has_email,
+        screened.exclusion_reason,
+        screened.holdout_bucket,
         case
-            when holdout_bucket < {{ (holdout_share() * 10000) | round | int }} then 1
+            when screened.holdout_bucket < {{ (holdout_share() * 10000) | round | int }} then 1
             else 0
-        end as is_holdout
+        end as is_holdout,
+        current_run.model_run_id
     from screened
+    cross join current_run
 )
 
 select * from with_holdout

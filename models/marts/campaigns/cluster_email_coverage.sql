@@ -1,31 +1,20 @@
--- How many customers of each cluster a campaign can reach: the list's size and the
--- customers it must leave out for want of an e-mail address.
+-- How many customers of each of the campaign's segments the campaign can reach: the
+-- customers, those with an e-mail address and those left out for want of one. It counts the
+-- screening's `has_email`, the column the `no_email_address` exclusion is read from,
+-- so with `campaign_segments` set both cover the same segments and agree on every one.
 with
 
-customer_clusters as (
-    select * from {{ ref_customer_clusters() }}
-),
-
-customers as (
-    select * from {{ ref('stg_tpcxbb__customers') }}
-),
-
-clustered_customers as (
-    select
-        customer_clusters.cluster,
-        customers.email_address
-    from customer_clusters
-    left join customers
-        on customer_clusters.Customer = customers.customer_sk
+screened_recipients as (
+    select * from {{ ref('int_campaign_recipients_screened') }}
 ),
 
 coverage as (
     select
         cluster,
         count(*) as customers,
-        count(email_address) as customers_with_email,
-        count(*) - count(email_address) as customers_without_email
-    from clustered_customers
+        count(case when has_email = 1 then 1 end) as customers_with_email,
+        count(case when has_email = 0 then 1 end) as customers_without_email
+    from screened_recipients
     group by cluster
 )
 

@@ -16,10 +16,11 @@ from customer_segmentation.adapters.dbt_build import in_use_message, lock_holder
 pytestmark = pytest.mark.e2e
 
 LISTS = ["customer_campaign_emails", "campaign_holdout"]
+HISTORY_NODE = "snapshot.customer_segmentation.campaign_list_history"
 
 
 def listed(project) -> pd.DataFrame:
-    """Every customer on a list (to mail, holdout, or today's history), with the list."""
+    """Every customer on a list (to mail, holdout, or the history's open rows), with the list."""
     return project.query(
         """
         select 'send' as list, c_customer_sk, c_email_address from main.customer_campaign_emails
@@ -27,6 +28,7 @@ def listed(project) -> pd.DataFrame:
         select 'holdout', c_customer_sk, c_email_address from main.campaign_holdout
         union all
         select 'history', c_customer_sk, c_email_address from main.campaign_list_history
+        where valid_to is null
         """
     )
 
@@ -99,25 +101,26 @@ def test_email_columns_are_tagged_pii_and_grants_apply_only_on_sql_server(built_
     email_columns = {
         f"{node['name']}.{name}": column
         for node in manifest["nodes"].values()
-        if node["resource_type"] in {"model", "seed"}
+        if node["resource_type"] in {"model", "seed", "snapshot"}
         for name, column in node["columns"].items()
         if name.endswith("email_address")
     }
     assert len(email_columns) >= 5
     untagged = [k for k, c in email_columns.items() if c["config"]["meta"].get("pii") is not True]
     assert untagged == []
-    for name in [*LISTS, "campaign_list_history"]:
-        node = manifest["nodes"][f"model.customer_segmentation.{name}"]
-        assert node["config"]["grants"] == {}, "DuckDB has no roles: no grants there"
+    for uid in [*(f"model.customer_segmentation.{name}" for name in LISTS), HISTORY_NODE]:
+        assert manifest["nodes"][uid]["config"]["grants"] == {}, "DuckDB has no roles"
     # Nor a PII schema of its own, which would protect nothing: the relations BI and the
     # mailer read keep their names in main (SQL Server: test_sqlserver_target.py).
     schemas = {
         node["name"]: node["schema"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] in {"model", "seed"}
+        if node["resource_type"] in {"model", "seed", "snapshot"}
     }
     assert set(schemas.values()) == {"main"}
-    assert {"stg_tpcxbb__customers", "email_opt_outs", *LISTS} <= schemas.keys()
+    assert {"stg_tpcxbb__customers", "email_opt_outs", "campaign_list_history", *LISTS} <= (
+        schemas.keys()
+    )
 
 
 def test_invalid_shared_and_opted_out_addresses_are_dropped_and_counted(make_project):
@@ -170,19 +173,39 @@ def test_invalid_shared_and_opted_out_addresses_are_dropped_and_counted(make_pro
     assert counted["duplicate_email_address"] == 2
 
 
+def history(project) -> pd.DataFrame:
+    return project.query(
+        "select * from main.campaign_list_history "
+        "order by campaign_name, list_name, c_customer_sk, valid_from"
+    )
+
+
+def published_lists(project) -> set[tuple[str, str, int]]:
+    """(campaign, list, customer) of everyone on the published send list and holdout."""
+    lists = project.query(
+        "select campaign_name, 'send' as list_name, c_customer_sk "
+        "from main.customer_campaign_emails union all "
+        "select campaign_name, 'holdout', c_customer_sk from main.campaign_holdout"
+    )
+    return set(lists.itertuples(index=False, name=None))
+
+
+def keys(frame: pd.DataFrame) -> set[tuple[str, str, int]]:
+    return set(frame[["campaign_name", "list_name", "c_customer_sk"]].itertuples(False, None))
+
+
 def test_holdout_and_history_survive_a_rerun_and_a_retrain(make_project):
     project = make_project()
     assert project.invoke("build").success
     holdout = project.query("select c_customer_sk from main.campaign_holdout")
-    history = project.query("select * from main.campaign_list_history order by c_customer_sk")
+    first = history(project)
+    assert first["valid_to"].isna().all()
+    assert keys(first) == published_lists(project)
+    assert set(first["model_run_id"]) == {1}
 
     rerun = project.invoke("build")
     assert rerun.success, error_messages(rerun)
-    again = project.query("select * from main.campaign_list_history order by c_customer_sk")
-    assert len(again) == len(history), "a second build the same day duplicated the snapshot"
-    pd.testing.assert_frame_equal(
-        again.drop(columns="model_stamp"), history.drop(columns="model_stamp")
-    )
+    pd.testing.assert_frame_equal(history(project), first, obj="history after an identical build")
 
     retrain = project.invoke("build", "--vars", "{n_clusters: 3}")
     assert retrain.success, error_messages(retrain)
@@ -190,25 +213,31 @@ def test_holdout_and_history_survive_a_rerun_and_a_retrain(make_project):
     assert clusters["k"][0] == 3
     after = project.query("select c_customer_sk from main.campaign_holdout")
     assert set(after["c_customer_sk"]) == set(holdout["c_customer_sk"])
+    # Every listed customer now comes from run 2: run 1's rows are closed, not deleted, and
+    # run 2's are open, one per listed customer.
+    retrained = history(project)
+    by_run = {run: rows for run, rows in retrained.groupby("model_run_id")}
+    assert set(by_run) == {1, 2}
+    closed = by_run[1].reset_index(drop=True)
+    assert closed["valid_to"].notna().all()
+    pd.testing.assert_frame_equal(
+        closed.drop(columns="valid_to"), first.drop(columns="valid_to"), check_dtype=False
+    )
+    assert by_run[2]["valid_to"].isna().all()
+    assert keys(by_run[2]) == published_lists(project)
+    assert (by_run[2]["valid_from"] == closed["valid_to"].max()).all()
 
     # Same k as the retrain: going back to k=4 would give the fourth segment a fresh id.
     other = project.invoke("build", "--vars", "{n_clusters: 3, campaign_name: spring-2027}")
     assert other.success, error_messages(other)
-    snapshots = project.query(
-        "select campaign_name, snapshot_id, count(*) as n from main.campaign_list_history "
-        "group by campaign_name, snapshot_id order by snapshot_id"
-    )
-    # The retrain put the customers in other segments: a second snapshot of `default` beside
-    # the first, which stays as it was.
-    by_campaign = snapshots.groupby("campaign_name")["n"].agg(list).to_dict()
-    assert by_campaign == {"default": [len(history)] * 2, "spring-2027": [len(history)]}
-    first = project.query(
-        "select * from main.campaign_list_history where snapshot_id = "
-        f"'{history['snapshot_id'][0]}' order by c_customer_sk"
-    )
-    pd.testing.assert_frame_equal(first, history)
     spring = project.query("select c_customer_sk from main.campaign_holdout")
     assert set(spring["c_customer_sk"]) != set(holdout["c_customer_sk"])
+    # The lists hold one campaign at a time: default's rows close when spring-2027's open.
+    now = history(project)
+    current = now[now["valid_to"].isna()]
+    assert keys(current) == published_lists(project)
+    assert set(current["campaign_name"]) == {"spring-2027"}
+    assert len(now) == len(retrained) + len(current)
 
 
 @pytest.mark.parametrize(
@@ -253,8 +282,40 @@ def test_a_campaign_for_some_segments_lists_only_those_segments(make_project):
     project = make_project()
     result = project.invoke("build", "--vars", "{campaign_segments: [1, 3]}")
     assert result.success, error_messages(result)
-    for table in [*LISTS, "campaign_list_exclusions", "campaign_list_history"]:
+    tables = [*LISTS, "campaign_list_exclusions", "campaign_list_history"]
+    for table in [*tables, "cluster_email_coverage"]:
         clusters = project.query(f"select distinct cluster from main.{table}")["cluster"]
         assert set(clusters) <= {1, 3}, table
     mailed = project.query("select distinct cluster from main.customer_campaign_emails")
     assert set(mailed["cluster"]) == {1, 3}
+
+
+def test_email_coverage_and_exclusions_agree_on_who_has_no_address_for_some_segments(
+    make_project,
+):
+    project = make_project()
+    with duckdb.connect(str(project.database)) as con:
+        # More customers without an address, so every segment has some.
+        con.execute("update tpcxbb.customer set c_email_address = '  ' where c_customer_sk % 7 = 0")
+    result = project.invoke("build", "--vars", "{campaign_segments: [0, 2]}")
+    assert result.success, error_messages(result)
+    status = {r.node.name: str(r.status) for r in result.result.results}
+    assert status["assert_email_coverage_agrees_with_exclusions"] == "pass"
+    coverage = project.query(
+        "select cluster, customers, customers_without_email from main.cluster_email_coverage"
+    ).set_index("cluster")
+    excluded = project.query(
+        "select cluster, customers from main.campaign_list_exclusions "
+        "where exclusion_reason = 'no_email_address'"
+    ).set_index("cluster")["customers"]
+    assert set(coverage.index) == {0, 2}
+    assert coverage["customers_without_email"].to_dict() == excluded.to_dict()
+    assert (coverage["customers_without_email"] > 0).all()
+    # Blank addresses count as none, on both sides (the staging model trims them to NULL).
+    clustered = project.query(
+        "select c.cluster, count(*) as n from main.py_customer_clusters as c "
+        "inner join tpcxbb.customer as cu on c.Customer = cu.c_customer_sk "
+        "where c.cluster in (0, 2) and nullif(trim(cu.c_email_address), '') is null "
+        "group by c.cluster"
+    ).set_index("cluster")["n"]
+    assert excluded.to_dict() == clustered.to_dict()

@@ -20,8 +20,7 @@ PUBLISHED = {
     "customer_campaign_emails": "c_customer_sk",
     "campaign_holdout": "c_customer_sk",
     "campaign_list_exclusions": "cluster, exclusion_reason",
-    "campaign_list_history": "campaign_name, c_customer_sk",
-    "cluster_table_builds": "built_at",
+    "campaign_list_history": "campaign_name, list_name, c_customer_sk, valid_from",
 }
 
 

@@ -1,7 +1,7 @@
 """The campaign lists are right or the build fails: an opt-out matches whatever whitespace,
 control or format characters its address carries; an unknown segment or a send list that
 would be empty stops the build before anything is published; a published snapshot of the
-history is never deleted or changed."""
+history only grows with changes, and says who was on which list on which day."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ CAMPAIGN_RELATIONS = (
     "customer_campaign_emails",
     "campaign_holdout",
     "campaign_list_exclusions",
+    "cluster_email_coverage",
     "campaign_list_history",
 )
 # Python's own reading of "whitespace, control or format character", in the Basic
@@ -57,7 +58,7 @@ def python_normalised(address: str) -> str:
 
 @pytest.fixture(scope="module")
 def published(small_source_db: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtProject:
-    """The project built once with the defaults: lists and one history snapshot published.
+    """The project built once with the defaults: lists published, their history opened.
     Read-only: each test works on its own copy."""
     workdir = tmp_path_factory.mktemp("lists_published")
     database = workdir / "segmentation.duckdb"
@@ -95,7 +96,7 @@ def opt_out(project: DbtProject, rows: list[tuple[int | None, str | None]]) -> N
 
 
 def listed(project: DbtProject) -> pd.DataFrame:
-    """Every customer on the send list, the holdout or the latest snapshot of the history."""
+    """Every customer on the send list, the holdout or an open row of the history."""
     return project.query(
         """
         select 'send' as list, c_customer_sk, c_email_address from main.customer_campaign_emails
@@ -103,7 +104,7 @@ def listed(project: DbtProject) -> pd.DataFrame:
         select 'holdout', c_customer_sk, c_email_address from main.campaign_holdout
         union all
         select 'history', c_customer_sk, c_email_address from main.campaign_list_history
-        where published_at = (select max(published_at) from main.campaign_list_history)
+        where valid_to is null
         """
     )
 
@@ -170,7 +171,7 @@ def test_the_opt_out_guard_fails_when_an_opted_out_address_is_listed(published, 
     (guard,) = [
         r for r in result.result.results if r.node.name == "assert_no_opted_out_customer_is_listed"
     ]
-    # Each customer is on the send list and in the history's latest snapshot.
+    # Each customer is on the send list and in an open row of the history.
     assert guard.failures == 2 * len(AROUND_THE_ADDRESS), error_messages(result)
 
 
@@ -316,13 +317,41 @@ def test_a_campaign_whose_send_list_would_be_empty_fails_naming_it(published, tm
 # History ----------------------------------------------------------------------------------
 
 
+HISTORY_KEY = ["campaign_name", "list_name", "c_customer_sk"]
+HISTORY_VALUES = ["cluster", "c_email_address", "model_run_id"]
+
+
 def history(project: DbtProject) -> pd.DataFrame:
     return project.query(
-        "select * from main.campaign_list_history order by snapshot_id, c_customer_sk"
+        "select * from main.campaign_list_history "
+        "order by campaign_name, list_name, c_customer_sk, valid_from"
     )
 
 
-def test_a_rebuild_with_identical_lists_adds_no_snapshot(published, tmp_path):
+def published_lists(project: DbtProject) -> pd.DataFrame:
+    """What the build published, one row per (campaign, list, customer), with the model run
+    the screening recorded: what the history must hold open."""
+    return project.query(
+        """
+        select l.campaign_name, l.list_name, l.c_customer_sk, l.cluster, l.c_email_address,
+            s.model_run_id
+        from (
+            select campaign_name, 'send' as list_name, c_customer_sk, cluster, c_email_address
+            from main.customer_campaign_emails
+            union all
+            select campaign_name, 'holdout', c_customer_sk, cluster, c_email_address
+            from main.campaign_holdout
+        ) as l
+        inner join main.int_campaign_recipients_screened as s on l.c_customer_sk = s.customer_sk
+        """
+    )
+
+
+def rows(frame: pd.DataFrame, columns: list[str]) -> set[tuple]:
+    return set(frame[columns].itertuples(index=False, name=None))
+
+
+def test_a_rebuild_with_identical_lists_adds_nothing_to_the_history(published, tmp_path):
     project = copy_of(published, tmp_path)
     before = relation_checksums(project.database)["main.campaign_list_history"]
 
@@ -331,40 +360,143 @@ def test_a_rebuild_with_identical_lists_adds_no_snapshot(published, tmp_path):
     assert relation_checksums(project.database)["main.campaign_list_history"] == before
 
 
-def test_a_same_day_rebuild_with_changed_lists_keeps_the_earlier_snapshot_and_adds_one(
+def test_a_same_day_rebuild_with_changed_lists_closes_the_leavers_rows_and_keeps_the_rest(
     published, tmp_path
 ):
     project = copy_of(published, tmp_path)
     earlier = history(project)
-    (earlier_id,) = earlier["snapshot_id"].unique()
     leaving = int(earlier.loc[earlier["list_name"] == "send", "c_customer_sk"].min())
     opt_out(project, [(leaving, None)])
 
     result = project.invoke("build", "--exclude", "email_opt_outs")
     assert result.success, error_messages(result)
     after = history(project)
-    kept = after[after["snapshot_id"] == earlier_id].reset_index(drop=True)
-    pd.testing.assert_frame_equal(kept, earlier)
-    added = after[after["snapshot_id"] != earlier_id]
-    assert added["snapshot_id"].nunique() == 1
-    assert set(added["snapshot_date"]) == set(earlier["snapshot_date"])
-    assert added["published_at"].min() > earlier["published_at"].max()
-    lists = project.query(
-        "select c_customer_sk, 'send' as list_name from main.customer_campaign_emails "
-        "union all select c_customer_sk, 'holdout' from main.campaign_holdout"
+    # Nothing added: the change is one closed row, on the same day as it was opened.
+    assert len(after) == len(earlier)
+    (closed,) = after[after["valid_to"].notna()].itertuples()
+    assert (closed.c_customer_sk, closed.list_name) == (leaving, "send")
+    assert closed.valid_to.date() == closed.valid_from.date()
+    unchanged = after[after["c_customer_sk"] != leaving].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        unchanged, earlier[earlier["c_customer_sk"] != leaving].reset_index(drop=True)
     )
-    assert sorted(zip(added["c_customer_sk"], added["list_name"], strict=True)) == sorted(
-        zip(lists["c_customer_sk"], lists["list_name"], strict=True)
-    )
-    assert leaving not in set(added["c_customer_sk"])
+    columns = HISTORY_KEY + HISTORY_VALUES
+    assert rows(after[after["valid_to"].isna()], columns) == rows(published_lists(project), columns)
 
 
-def test_full_refresh_keeps_every_published_snapshot(published, tmp_path):
+def test_full_refresh_keeps_every_history_row_and_records_its_retrain(published, tmp_path):
     project = copy_of(published, tmp_path)
     earlier = history(project)
 
     result = project.invoke("build", "--full-refresh")
     assert result.success, error_messages(result)
     after = history(project)
-    kept = after[after["snapshot_id"].isin(earlier["snapshot_id"])].reset_index(drop=True)
-    pd.testing.assert_frame_equal(kept, earlier)
+    # dbt never rebuilds a snapshot: the earlier rows are all there, closed by the retrain
+    # that --full-refresh makes (a new run of the registry), beside the new run's rows.
+    kept = after[after["model_run_id"] == 1].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept.drop(columns="valid_to"), earlier.drop(columns="valid_to"))
+    assert kept["valid_to"].notna().all()
+    current = after[after["valid_to"].isna()]
+    assert set(current["model_run_id"]) == {2}
+    columns = HISTORY_KEY + HISTORY_VALUES
+    assert rows(current, columns) == rows(published_lists(project), columns)
+
+
+def fresh_history(published: list[pd.DataFrame]) -> set[tuple]:
+    """SCD type 2 of a sequence of published lists, computed from scratch: each (key, values)
+    version with the build that opened it and the one that closed it (None: still open)."""
+    versions: dict[tuple, tuple] = {}
+    opened: dict[tuple, int] = {}
+    closed: set[tuple] = set()
+    for build, lists in enumerate(published):
+        now = {row[:3]: row[3:] for row in rows(lists, HISTORY_KEY + HISTORY_VALUES)}
+        for key in list(versions):
+            if now.get(key) != versions[key]:
+                closed.add((*key, *versions.pop(key), opened.pop(key), build))
+        for key, values in now.items():
+            if key not in versions:
+                versions[key], opened[key] = values, build
+    return closed | {(*key, *values, opened[key], None) for key, values in versions.items()}
+
+
+def test_the_history_after_changes_equals_a_fresh_history_of_the_same_lists(published, tmp_path):
+    project = copy_of(published, tmp_path)
+    send = project.query(
+        "select c_customer_sk from main.customer_campaign_emails order by 1 limit 2"
+    )["c_customer_sk"]
+    builds = [
+        lambda: None,  # the published build
+        lambda: opt_out(project, [(int(key), None) for key in send]),  # two leave
+        lambda: None,  # an identical rebuild
+        lambda: None,  # a larger holdout moves customers from send to holdout
+    ]
+    build_vars = ["", "", "", "{holdout_share: 0.3}"]
+    lists, build_of_time = [], {}
+    for build, (change, variables) in enumerate(zip(builds, build_vars, strict=True)):
+        if build:
+            change()
+            args = ["--vars", variables] if variables else []
+            result = project.invoke("build", "--exclude", "email_opt_outs", *args)
+            assert result.success, error_messages(result)
+        lists.append(published_lists(project))
+        recorded = history(project)
+        for time in pd.concat([recorded["valid_from"], recorded["valid_to"]]).dropna():
+            build_of_time.setdefault(time, build)
+
+    recorded = history(project)
+    incremental = {
+        (
+            *row[:6],
+            build_of_time[row[6]],
+            None if pd.isna(row[7]) else build_of_time[row[7]],
+        )
+        for row in recorded[[*HISTORY_KEY, *HISTORY_VALUES, "valid_from", "valid_to"]].itertuples(
+            index=False, name=None
+        )
+    }
+    assert incremental == fresh_history(lists)
+    # It grew with the changes only: the identical rebuild (build 2) stamped nothing.
+    assert sorted(set(build_of_time.values())) == [0, 1, 3]
+    assert len(recorded) < 2 * len(lists[0])
+
+
+def on_day(project: DbtProject, day: str, campaign: str = "default") -> pd.DataFrame:
+    """analyses/campaign_list_on_day.sql compiled for the day and campaign, run on DuckDB."""
+    result = project.invoke(
+        "compile",
+        "--select",
+        "campaign_list_on_day",
+        "--vars",
+        f"{{list_day: '{day}', campaign_name: {campaign}}}",
+    )
+    assert result.success, error_messages(result)
+    (node,) = [r.node for r in result.result.results if r.node.name == "campaign_list_on_day"]
+    return project.query(node.compiled_code)
+
+
+def test_who_was_on_a_list_on_a_day_and_from_which_run_over_a_retrain(published, tmp_path):
+    project = copy_of(published, tmp_path)
+    first = published_lists(project)
+    # The first build as if it ran the day before: its rows opened yesterday.
+    with duckdb.connect(str(project.database)) as con:
+        con.execute(
+            "update main.campaign_list_history set valid_from = valid_from - interval 1 day, "
+            "dbt_updated_at = dbt_updated_at - interval 1 day"
+        )
+    result = project.invoke("build", "--vars", "{retrain: true}")
+    assert result.success, error_messages(result)
+    second = published_lists(project)
+    assert set(first["model_run_id"]) == {1} and set(second["model_run_id"]) == {2}
+    recorded = history(project)
+    yesterday = recorded["valid_from"].min().date()
+    today = recorded["valid_from"].max().date()
+    assert yesterday < today
+
+    columns = HISTORY_KEY + HISTORY_VALUES
+    assert rows(on_day(project, str(yesterday)), columns) == rows(first, columns)
+    # Today: run 1's lists until the retrain closed them, then run 2's.
+    assert rows(on_day(project, str(today)), columns) == rows(first, columns) | rows(
+        second, columns
+    )
+    assert on_day(project, str(yesterday - pd.Timedelta(days=1))).empty
+    assert on_day(project, str(today), campaign="spring-2027").empty

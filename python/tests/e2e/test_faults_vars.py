@@ -2,9 +2,9 @@
 (macros/vars/validated_var.sql) before any dbt command does anything, and no var value is
 ever rendered as Jinja or spliced into SQL as the text it was given in.
 
-Hostile values are tried for every var of dbt_project.yml (plus source_schema and cluster)
-one kind at a time, all vars at once: one invocation per kind, whose single error must name
-each var. dbt parses the project (and renders the on-run-start hook) before anything runs,
+Hostile values are tried for every var of dbt_project.yml (plus source_schema, cluster and
+list_day) one kind at a time, all vars at once: one invocation per kind, whose single error
+must name each var. dbt parses the project (and renders the on-run-start hook) before anything runs,
 so these invocations cost a parse each."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from published import assert_checksums_unchanged, relation_checksums
 from sqlserver_fake import invoke_sqlserver
 
 # The vars dbt_project.yml leaves unset, read with a default (see macros/vars/validated_var.sql).
-UNSET_VARS = ("source_schema", "cluster")
+UNSET_VARS = ("source_schema", "cluster", "list_day")
 DROP_HISTORY = "{% do run_query('drop table main.campaign_list_history') %}0.02"
 
 
@@ -56,6 +56,7 @@ OUT_OF_RANGE = {
     "max_davies_bouldin": 0,
     "source_schema": "x" * 129,
     "cluster": -1,
+    "list_day": "2027-02-29",
 }
 
 
@@ -222,6 +223,7 @@ def test_good_values_at_the_edges_of_every_range_pass_typed(scratch):
         "k_selection_max": 3,
         "source_schema": "_Src1",
         "cluster": 0,
+        "list_day": "2028-02-29",
     }
     names = list(edges)
     jinja = "{{ tojson([" + ", ".join(f"validated_var('{n}')" for n in names) + "]) }}"
@@ -235,6 +237,21 @@ def test_good_values_at_the_edges_of_every_range_pass_typed(scratch):
         "retrain": True,
         "max_davies_bouldin": 0.5,
     }
+
+
+def test_a_list_day_is_a_calendar_day_as_a_yaml_date_or_text(scratch):
+    result = inline(scratch, "{{ validated_var('list_day') }}", "--vars", "{list_day: 2028-02-29}")
+    assert result.success, error_messages(result)
+    assert result.result.results[0].node.compiled_code == "2028-02-29"
+    for bad in ["2027-02-29", "2027-3-1"]:
+        result = inline(
+            scratch, "{{ validated_var('list_day') }}", "--vars", f"{{list_day: '{bad}'}}"
+        )
+        assert not result.success
+        assert (
+            f"var list_day={bad} is not allowed: use '' (the run's day) or a calendar day "
+            "YYYY-MM-DD" in error_messages(result)
+        )
 
 
 def test_segment_model_settings_are_tsql_literals_in_plain_decimal(scratch):

@@ -3,7 +3,7 @@
 With dbt_sqlserver_use_dbt_transactions on, an incremental model's delete+insert is one
 transaction, and every statement a run writes, hooks included, ends committed (or
 autocommitted), never rolled back: recorded with the fake connection, so the batches are
-exactly what dbt-sqlserver sends; the DuckDB side is shown on a real build. With
+exactly what dbt-sqlserver sends. With
 dbt_sqlserver_use_native_string_types on, dbt's string type is varchar(max). DuckDB ignores
 both flags."""
 
@@ -40,7 +40,7 @@ WRITES = re.compile(
 @pytest.fixture(scope="module")
 def incremental_run(default_sqlserver_env, tmp_path_factory) -> FakeSqlServer:
     """`dbt run` of the incremental int_customer_orders, whose table exists, and of the cluster
-    table (its post-hook logs the build), as dbt sends it to SQL Server."""
+    table, as dbt sends it to SQL Server."""
     workdir = tmp_path_factory.mktemp("sqlserver_incremental")
     tables = {**SOURCE_TABLES, ("dbo", "int_customer_orders"): ORDERS_COLUMNS}
     with pytest.MonkeyPatch.context() as patch, fake_sqlserver(patch, tables) as server:
@@ -68,20 +68,6 @@ def test_incremental_delete_and_insert_commit_together_in_one_transaction(increm
     assert without_query_comment(opened[0].sql) == "BEGIN TRANSACTION"
     assert without_query_comment(opened[-1].sql) == "IF @@TRANCOUNT > 0 COMMIT TRANSACTION"
     assert session.index(opened[0]) < session.index(delete) <= session.index(insert)
-
-
-def test_the_build_log_created_by_on_run_start_is_committed(incremental_run):
-    create = the_one(incremental_run, "create table dbo.cluster_table_builds")
-    assert incremental_run.fate(create) == "commit"
-
-
-def test_the_cluster_tables_post_hook_logs_the_build_in_its_committed_transaction(
-    incremental_run,
-):
-    logged = the_one(incremental_run, "insert into dbo.cluster_table_builds")
-    filled = the_one(incremental_run, "insert into #py_customer_clusters__dbt_new")
-    assert logged.transaction == filled.transaction is not None
-    assert incremental_run.fate(logged) == "commit"
 
 
 def test_nothing_a_run_writes_is_rolled_back(incremental_run):
@@ -121,11 +107,3 @@ def test_duckdb_ignores_the_sql_server_flags_even_when_warnings_are_errors(tmp_p
         ]
     )
     assert result.success, result.exception
-
-
-@pytest.mark.e2e
-def test_on_duckdb_the_build_log_and_the_post_hooks_entry_outlive_the_build(built_project):
-    logged = built_project.query("select built_at from main.cluster_table_builds")
-    stamps = built_project.query("select distinct model_stamp from main.campaign_list_history")
-    assert len(logged) >= 1
-    assert stamps["model_stamp"].tolist() == [logged["built_at"].max()]

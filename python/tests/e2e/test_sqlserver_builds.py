@@ -319,7 +319,7 @@ def test_build_runs_every_node_and_hook_through_the_fake(manifest, build):
     nightly_selection = {
         uid
         for uid, node in {**manifest.nodes, **manifest.unit_tests}.items()
-        if node.resource_type in ("model", "seed", "test", "unit_test", "operation")
+        if node.resource_type in ("model", "seed", "snapshot", "test", "unit_test", "operation")
         and node.config.enabled
         and "on_demand" not in node.tags
     }
@@ -455,7 +455,8 @@ def test_full_refresh_rebuilds_incremental_models_but_those_with_full_refresh_fa
 ):
     models = incremental_models(manifest)
     kept = {relation for relation, node in models.items() if node.config.full_refresh is False}
-    assert kept, "no incremental model has full_refresh: false any more"
+    # None on SQL Server today: the list history, which --full-refresh must not touch, is a
+    # snapshot (test_a_later_build_closes_and_opens_list_history_rows_in_place).
     for relation, node in models.items():
         actions = full_refresh_build.actions_on(relation)
         replaced = {"create", "drop", "rename_away", "rename_to"} & set(actions)
@@ -469,11 +470,43 @@ def test_full_refresh_rebuilds_incremental_models_but_those_with_full_refresh_fa
             assert not full_refresh_build.reads_itself(relation, node.unique_id), relation
 
 
+HISTORY = "dbo_pii.campaign_list_history"
+HISTORY_NODE = "snapshot.customer_segmentation.campaign_list_history"
+
+
+def test_first_build_creates_the_list_history_snapshot_without_reading_it(first_build):
+    actions = first_build.actions_on(HISTORY)
+    assert "create" in actions or "rename_to" in actions, actions
+    assert not first_build.reads_itself(HISTORY, HISTORY_NODE)
+    assert first_build.server.relation_names().get(HISTORY) == "table"
+
+
+@pytest.mark.parametrize("name", ["nightly", "full_refresh"])
+def test_a_later_build_closes_and_opens_list_history_rows_in_place(name, request):
+    # dbt never rebuilds a snapshot, --full-refresh included: it closes changed and removed
+    # rows (update ... valid_to) and inserts the new ones, over what the last build left.
+    build = request.getfixturevalue(f"{name}_build")
+    actions = build.actions_on(HISTORY)
+    assert "insert" in actions, actions
+    assert not {"create", "drop", "rename_away", "rename_to"} & set(actions), actions
+    assert build.reads_itself(HISTORY, HISTORY_NODE)
+    # The update names its target by an alias (`update DBT_INTERNAL_DEST set ... from
+    # <history> as DBT_INTERNAL_DEST`), which the fake's catalog does not resolve.
+    closing = [
+        b
+        for b in build.batches()
+        if re.search(r"\bupdate\s+DBT_INTERNAL_DEST\s+set\s+valid_to\b", b, re.I)
+        and '"dbo_pii"."campaign_list_history" as DBT_INTERNAL_DEST' in b
+    ]
+    assert len(closing) == 1, f"{name}: {len(closing)} batches close history rows"
+    assert "'delete'" in closing[0], "removed customers do not close their rows (hard_deletes)"
+
+
 def test_grants_go_to_the_configured_grantees_of_the_configured_models_only(manifest, build):
     expected = {
         (relation_key(node), privilege.lower(), grantee)
         for node in manifest.nodes.values()
-        if node.resource_type in ("model", "seed")
+        if node.resource_type in ("model", "seed", "snapshot")
         for privilege, grantees in (node.config.grants or {}).items()
         for grantee in grantees
     }
