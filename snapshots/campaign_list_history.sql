@@ -30,17 +30,14 @@ holdout_list as (
     select * from {{ ref('campaign_holdout') }}
 ),
 
-screened_recipients as (
-    select * from {{ ref('int_campaign_recipients_screened') }}
-),
-
 published as (
     select
         campaign_name,
         cast('send' as varchar(7)) as list_name,
         c_customer_sk,
         cluster,
-        c_email_address
+        c_email_address,
+        model_run_id
     from send_list
     union all
     select
@@ -48,23 +45,10 @@ published as (
         cast('holdout' as varchar(7)) as list_name,
         c_customer_sk,
         cluster,
-        c_email_address
+        c_email_address,
+        model_run_id
     from holdout_list
-),
-
--- The model run the lists came from: the screening table they were built from records it.
-stamped as (
-    select
-        published.campaign_name,
-        published.list_name,
-        published.c_customer_sk,
-        published.cluster,
-        published.c_email_address,
-        screened_recipients.model_run_id
-    from published
-    inner join screened_recipients
-        on published.c_customer_sk = screened_recipients.customer_sk
 )
 
-select * from stamped
+select * from published
 {% endsnapshot %}

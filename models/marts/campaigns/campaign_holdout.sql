@@ -13,7 +13,8 @@ held_out_customers as (
         cluster,
         customer_sk as c_customer_sk,
         email_address as c_email_address,
-        campaign_name
+        campaign_name,
+        model_run_id
     from screened_recipients
     where
         exclusion_reason is null
