@@ -100,7 +100,7 @@ pytest: venv mlservices  ## every pytest: the python package, parity and end-to-
 
 test: lint pytest  ## lint and every test (what CI runs)
 
-# SQL Server, the production target (README, "SQL Server"). Never the default target.
+# SQL Server, the production target (docs/sqlserver.md). Never the default target.
 .PHONY: sqlserver-check sqlserver-script sqlserver-compile sqlserver-deploy sqlserver-build golden
 .PHONY: sqlserver-setup
 

@@ -1,5 +1,5 @@
--- One-time server setup for the customer-segmentation dbt project (README, "Setting up the
--- server"), for a DBA to run as a sysadmin after restoring the database:
+-- One-time server setup for the customer-segmentation dbt project (docs/sqlserver.md, "Setting
+-- up the server"), for a DBA to run as a sysadmin after restoring the database:
 --
 --     make sqlserver-setup > setup-filled.sql     (this file, with the variables filled in)
 --     sqlcmd -S <server> -b -i setup-filled.sql   (or open it in SSMS and execute)

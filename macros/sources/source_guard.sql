@@ -1,4 +1,4 @@
-{#- The source guard (README, "Incremental builds"). The incremental feature models trust
+{#- The source guard (docs/incremental.md). The incremental feature models trust
     that sources only grow, by new tickets: a source emptied, shrunk, or given rows on tickets
     already aggregated would otherwise build "successfully" from stale aggregates. So every
     run and build first compares each source table with what the last successful run or

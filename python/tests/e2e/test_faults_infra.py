@@ -374,7 +374,7 @@ def test_the_endpoint_reading_the_file_fails_none_of_several_back_to_back_builds
     assert client.get("/health").json()["status"] == "ok"
 
 
-# Promises of README "Scoring endpoint" that test_service.py does not cover -------------
+# Promises of docs/serving.md that test_service.py does not cover -------------
 
 
 def test_the_service_listens_on_loopback_unless_told_otherwise(monkeypatch, tmp_path):
