@@ -1,4 +1,5 @@
-"""The project's outputs, read from dbt's manifest: the models its exposures depend on.
+"""The project's outputs, read from dbt's manifest: the models and snapshots its exposures
+depend on (seeds are inputs, not outputs).
 
 The exposures (the BI dashboard, the mailer, the scoring endpoint, the tutorial's apps) say
 which relations someone outside dbt reads; each model's description, alias and tags come with
@@ -14,6 +15,8 @@ from pathlib import Path
 import duckdb
 
 ON_DEMAND_TAG = "on_demand"
+# What dbt builds and someone outside it reads: models and snapshots (the lists' history).
+OUTPUT_RESOURCE_TYPES = ("model.", "snapshot.")
 ON_DEMAND_BUILDER = "make plots"
 
 
@@ -29,12 +32,13 @@ class Output:
 
 
 def outputs_from_manifest(manifest_path: Path) -> list[Output]:
-    """Every model an exposure depends on, in name order, with the exposures that read it."""
+    """Every model or snapshot an exposure depends on, in relation-name order, with the
+    exposures that read it."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     readers: dict[str, list[str]] = {}
     for exposure in manifest.get("exposures", {}).values():
         for node_id in exposure.get("depends_on", {}).get("nodes", []):
-            if node_id.startswith("model."):
+            if node_id.startswith(OUTPUT_RESOURCE_TYPES):
                 readers.setdefault(node_id, []).append(exposure["name"])
     outputs = []
     for node_id, exposures in readers.items():

@@ -27,6 +27,10 @@ def write_manifest(path) -> None:
         "model.p.segment_k_selection": model("segment_k_selection", tags=("on_demand",)),
         "model.p.int_customer_orders": model("int_customer_orders"),
         "seed.p.segments": {"name": "segments", "resource_type": "seed"},
+        "snapshot.p.campaign_list_history": {
+            **model("campaign_list_history"),
+            "resource_type": "snapshot",
+        },
     }
     exposures = {
         "exposure.p.bi_dashboard": {
@@ -36,7 +40,11 @@ def write_manifest(path) -> None:
         "exposure.p.mailer": {
             "name": "mailer",
             "depends_on": {
-                "nodes": ["model.p.customer_campaign_emails", "model.p.customer_clusters"]
+                "nodes": [
+                    "model.p.customer_campaign_emails",
+                    "model.p.customer_clusters",
+                    "snapshot.p.campaign_list_history",
+                ]
             },
         },
         "exposure.p.tutorial_apps": {
@@ -47,20 +55,23 @@ def write_manifest(path) -> None:
     path.write_text(json.dumps({"nodes": nodes, "exposures": exposures}))
 
 
-def test_outputs_are_the_models_the_exposures_read_under_their_relation_names(tmp_path):
+def test_outputs_are_the_models_and_snapshots_the_exposures_read_under_their_relation_names(
+    tmp_path,
+):
     manifest = tmp_path / "manifest.json"
     write_manifest(manifest)
     outputs = outputs_from_manifest(manifest)
     assert [o.relation for o in outputs] == [
+        "campaign_list_history",
         "customer_campaign_emails",
         "py_customer_clusters",
         "segment_k_selection",
     ]
-    clusters = outputs[1]
+    clusters = outputs[2]
     assert clusters.model == "customer_clusters"
     assert clusters.exposures == ("bi_dashboard", "mailer")
     assert clusters.description == "what customer_clusters holds"
-    assert [o.on_demand for o in outputs] == [False, False, True]
+    assert [o.on_demand for o in outputs] == [False, False, False, True]
 
 
 def test_listing_counts_rows_says_what_builds_on_demand_tables_and_flags_missing_ones(

@@ -778,3 +778,27 @@ def test_a_model_with_only_a_unique_test_has_no_primary_key_test():
     assert not has_primary_key_test(project, "m")
     project.nodes["m"]["columns"]["id"]["constraints"] = [{"type": "not_null"}]
     assert has_primary_key_test(project, "m")
+
+
+def readme_output_relations() -> set[str]:
+    """The relations named in the first column of the README's "What comes out" table."""
+    section = (PROJECT_DIR / "README.md").read_text(encoding="utf-8").split("## What comes out")[1]
+    section = section.split("\n## ")[0]
+    names: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            names.update(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
+    return names
+
+
+def test_the_readme_lists_exactly_the_relations_the_exposures_read(project):
+    """One list of outputs: the exposures; the README's table is checked against it."""
+    exposed = {
+        project.resource(p).get("alias") or project.resource(p)["name"]
+        for uid in project.exposures
+        for p in project.parents[uid]
+        if project.resource(p)["resource_type"] in ("model", "snapshot")
+    }
+    # The k sweep is an analysis of the DuckDB copy only (no exposure on SQL Server).
+    on_duckdb_only = set() if project.target == "duckdb" else {"segment_k_selection"}
+    assert readme_output_relations() - on_duckdb_only == exposed
