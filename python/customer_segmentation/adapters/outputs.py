@@ -55,6 +55,15 @@ def outputs_from_manifest(manifest_path: Path) -> list[Output]:
     return sorted(outputs, key=lambda output: output.relation)
 
 
+def summary(description: str, width: int = 100) -> str:
+    """The first sentence of a description, cut at a word to at most ``width`` characters:
+    a listing line, not the docs site (which has the whole text)."""
+    sentence = description.split(". ")[0].rstrip(".")
+    if len(sentence) <= width:
+        return sentence
+    return sentence[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
 def row_counts(database: Path, schema: str, relations: list[str]) -> dict[str, int | None]:
     """Rows of each relation in the DuckDB file, None for a relation that does not exist."""
     counts: dict[str, int | None] = {}

@@ -14,6 +14,7 @@ from customer_segmentation.adapters.outputs import (
     ON_DEMAND_BUILDER,
     outputs_from_manifest,
     row_counts,
+    summary,
 )
 from customer_segmentation.adapters.project import project_dir
 
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             status = f"on demand: `{ON_DEMAND_BUILDER}` builds it"
         else:
             status = "MISSING"
-        print(f"  {output.relation:<{width}}  {status}  {output.description}".rstrip())
+        print(f"  {output.relation:<{width}}  {status}  {summary(output.description)}".rstrip())
     print(f"Open it with: duckdb {args.database} (or any BI tool with a DuckDB driver)")
     return 0
 

@@ -6,7 +6,7 @@ import json
 
 import duckdb
 
-from customer_segmentation.adapters.outputs import outputs_from_manifest
+from customer_segmentation.adapters.outputs import outputs_from_manifest, summary
 from customer_segmentation.cli.outputs import main
 
 
@@ -97,3 +97,12 @@ def test_a_missing_manifest_says_to_build_first(tmp_path, capsys):
     missing = tmp_path / "target" / "manifest.json"
     assert main(["--database", str(database), "--manifest", str(missing)]) == 1
     assert "run `make build` first" in capsys.readouterr().err
+
+
+def test_a_listing_line_shows_the_first_sentence_of_the_description_cut_at_a_word():
+    text = "Per cluster: customers. With more detail. And more."
+    assert summary(text) == "Per cluster: customers"
+    long = "One row per customer " + "with a very long explanation " * 6 + "end. Second."
+    line = summary(long, width=60)
+    assert len(line) <= 60 and line.endswith("…") and line.startswith("One row per customer")
+    assert not line[:-1].endswith(" ")
