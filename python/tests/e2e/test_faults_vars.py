@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -298,10 +299,27 @@ def test_no_var_is_read_outside_macros_vars():
         relative = path.relative_to(PROJECT_DIR).as_posix()
         if relative.startswith("macros/vars/"):
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in rendered_lines(path):
             if read.search(line):
                 found.add((relative, line.strip()))
     assert found == allowed
+
+
+def rendered_lines(path: Path) -> list[str]:
+    """The lines of a file dbt renders as Jinja: all of it, but of Markdown (the guides share
+    dbt's docs-paths) only what stands inside `{% docs %}` blocks."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".md":
+        text = "\n".join(re.findall(r"{%-?\s*docs\b.*?{%-?\s*enddocs\s*-?%}", text, re.S))
+    return text.splitlines()
+
+
+def test_only_docs_blocks_of_markdown_count_as_rendered(tmp_path):
+    guide = tmp_path / "guide.md"
+    guide.write_text(
+        "a guide may say `var(` in prose\n{% docs x %}\nuses {{ var('y') }}\n{% enddocs %}\n"
+    )
+    assert rendered_lines(guide) == ["{% docs x %}", "uses {{ var('y') }}", "{% enddocs %}"]
 
 
 @pytest.fixture
