@@ -450,6 +450,21 @@ def test_nightly_build_adds_to_every_incremental_model_in_place(manifest, nightl
             )
 
 
+def test_every_incremental_model_changes_atomically_on_a_nightly_build(manifest, nightly_build):
+    """Each incremental model's nightly change (delete+insert, or an append) is one committed
+    transaction: a failure between the delete and the insert leaves the table as it was."""
+    server = nightly_build.server
+    changes = {"delete", "insert", "update", "merge", "truncate"}
+    for relation, node in incremental_models(manifest).items():
+        writes = [e for e in server.events if e.name == relation and e.action in changes]
+        assert writes, f"{relation}: a nightly build changes nothing"
+        transactions = {server.log[e.batch].transaction for e in writes}
+        assert None not in transactions, f"{relation}: a change autocommitted on its own"
+        assert len(transactions) == 1, f"{relation}: changed in {len(transactions)} transactions"
+        fate = server.fate(server.log[writes[0].batch])
+        assert fate == "commit", f"{relation} ({node.config.incremental_strategy}): {fate}"
+
+
 def test_full_refresh_rebuilds_incremental_models_but_those_with_full_refresh_false(
     manifest, full_refresh_build
 ):
