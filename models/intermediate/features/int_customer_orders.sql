@@ -56,7 +56,12 @@ orders_per_customer as (
         new_orders.customer_sk,
         new_orders.orders_count + coalesce(aggregated_orders.orders_count, 0) as orders_count,
         new_orders.orders_items + coalesce(aggregated_orders.orders_items, 0) as orders_items,
-        new_orders.orders_money + coalesce(aggregated_orders.orders_money, 0) as orders_money,
+        -- A sum skips NULLs: NULL only while every line's net paid is NULL, as in a full sum.
+        coalesce(
+            aggregated_orders.orders_money + new_orders.orders_money,
+            aggregated_orders.orders_money,
+            new_orders.orders_money
+        ) as orders_money,
         -- Above the watermark, so above the customer's stored highest ticket.
         new_orders.last_ticket_number
     from new_orders
