@@ -25,57 +25,57 @@ store_sales as (
 
 {% if is_incremental() %}
 
-aggregated_orders as (
-    select * from {{ this }}
-),
+    aggregated_orders as (
+        select * from {{ this }}
+    ),
 
--- A plain comparison of the scanned column with a scalar: DuckDB skips the row groups of
--- the old tickets from their zonemaps. Ticket numbers are positive: an empty table takes
--- every ticket as new.
-new_sales as (
-    select
-        customer_sk,
-        ticket_number,
-        item_sk,
-        net_paid
-    from store_sales
-    where
-        ticket_number > (
-            select coalesce(max(last_ticket_number), 0)
-            from {{ this }}
-        )
-),
+    -- A plain comparison of the scanned column with a scalar: DuckDB skips the row groups of
+    -- the old tickets from their zonemaps. Ticket numbers are positive: an empty table takes
+    -- every ticket as new.
+    new_sales as (
+        select
+            customer_sk,
+            ticket_number,
+            item_sk,
+            net_paid
+        from store_sales
+        where
+            ticket_number > (
+                select coalesce(max(last_ticket_number), 0)
+                from {{ this }}
+            )
+    ),
 
-new_orders as (
-    {{ customer_orders_per_customer('new_sales') }}
-),
+    new_orders as (
+        {{ customer_orders_per_customer('new_sales') }}
+    ),
 
--- Old row + new lines: distinct tickets add up because every new ticket is new.
-orders_per_customer as (
-    select
-        new_orders.customer_sk,
-        new_orders.orders_count + coalesce(aggregated_orders.orders_count, 0) as orders_count,
-        new_orders.orders_items + coalesce(aggregated_orders.orders_items, 0) as orders_items,
-        -- A sum skips NULLs: NULL only while every line's net paid is NULL, as in a full sum.
-        coalesce(
-            aggregated_orders.orders_money + new_orders.orders_money,
-            aggregated_orders.orders_money,
-            new_orders.orders_money
-        ) as orders_money,
-        -- Above the watermark, so above the customer's stored highest ticket.
-        new_orders.last_ticket_number
-    from new_orders
-    left join aggregated_orders
-        on new_orders.customer_sk = aggregated_orders.customer_sk
-),
+    -- Old row + new lines: distinct tickets add up because every new ticket is new.
+    orders_per_customer as (
+        select
+            new_orders.customer_sk,
+            new_orders.orders_count + coalesce(aggregated_orders.orders_count, 0) as orders_count,
+            new_orders.orders_items + coalesce(aggregated_orders.orders_items, 0) as orders_items,
+            -- A sum skips NULLs: NULL only while every line's net paid is NULL, as in a full sum.
+            coalesce(
+                aggregated_orders.orders_money + new_orders.orders_money,
+                aggregated_orders.orders_money,
+                new_orders.orders_money
+            ) as orders_money,
+            -- Above the watermark, so above the customer's stored highest ticket.
+            new_orders.last_ticket_number
+        from new_orders
+        left join aggregated_orders
+            on new_orders.customer_sk = aggregated_orders.customer_sk
+    ),
 
 {% else %}
 
--- The aggregation is a macro so that the SQL Server procedure's input query runs the very
--- same SQL (macros/features/customer_orders_per_customer.sql).
-orders_per_customer as (
-    {{ customer_orders_per_customer('store_sales') }}
-),
+    -- The aggregation is a macro so that the SQL Server procedure's input query runs the very
+    -- same SQL (macros/features/customer_orders_per_customer.sql).
+    orders_per_customer as (
+        {{ customer_orders_per_customer('store_sales') }}
+    ),
 
 {% endif %}
 

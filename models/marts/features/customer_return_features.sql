@@ -37,31 +37,25 @@ customers_refreshed as (
     where refreshed_at > {{ last_refreshed_at(this) }}
 ),
 
+{% endif %}
+
 customer_orders as (
     select all_customer_orders.*
     from all_customer_orders
-    inner join customers_refreshed
-        on all_customer_orders.customer_sk = customers_refreshed.customer_sk
+    {% if is_incremental() %}
+        inner join customers_refreshed
+            on all_customer_orders.customer_sk = customers_refreshed.customer_sk
+    {% endif %}
 ),
 
 customer_returns as (
     select all_customer_returns.*
     from all_customer_returns
-    inner join customers_refreshed
-        on all_customer_returns.customer_sk = customers_refreshed.customer_sk
+    {% if is_incremental() %}
+        inner join customers_refreshed
+            on all_customer_returns.customer_sk = customers_refreshed.customer_sk
+    {% endif %}
 ),
-
-{% else %}
-
-customer_orders as (
-    select * from all_customer_orders
-),
-
-customer_returns as (
-    select * from all_customer_returns
-),
-
-{% endif %}
 
 -- The join and the ratios are a macro so that the SQL Server procedure's input query runs
 -- the very same SQL (macros/features/customer_return_features_from.sql).

@@ -35,21 +35,16 @@ scored_by_another_run as (
     where run_id <> (select max(run_id) from current_centroids)
 ),
 
-features as (
-    select *
-    from all_features
-    where
-        refreshed_at > {{ last_refreshed_at(this) }}
-        or exists (select 1 from scored_by_another_run)
-),
-
-{% else %}
+{% endif %}
 
 features as (
     select * from all_features
+    {% if is_incremental() %}
+        where
+            refreshed_at > {{ last_refreshed_at(this) }}
+            or exists (select 1 from scored_by_another_run)
+    {% endif %}
 ),
-
-{% endif %}
 
 segment_centroids as (
     select

@@ -29,21 +29,16 @@ scored_by_another_run as (
     where run_id <> (select max(run_id) from {{ ref('int_segment_centroids_current') }})
 ),
 
-segment_distances as (
-    select *
-    from all_segment_distances
-    where
-        refreshed_at > {{ last_refreshed_at(this) }}
-        or exists (select 1 from scored_by_another_run)
-),
-
-{% else %}
+{% endif %}
 
 segment_distances as (
     select * from all_segment_distances
+    {% if is_incremental() %}
+        where
+            refreshed_at > {{ last_refreshed_at(this) }}
+            or exists (select 1 from scored_by_another_run)
+    {% endif %}
 ),
-
-{% endif %}
 
 nearest_segments as (
     select
