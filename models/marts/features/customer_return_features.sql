@@ -27,13 +27,14 @@ all_customer_returns as (
 
 {% if is_incremental() %}
 
+-- The relations, not the import CTEs: DuckDB copies a CTE that is referenced twice.
 customers_refreshed as (
     select customer_sk
-    from all_customer_orders
+    from {{ ref('int_customer_orders') }}
     where refreshed_at > {{ last_refreshed_at(this) }}
     union
     select customer_sk
-    from all_customer_returns
+    from {{ ref('int_customer_returns') }}
     where refreshed_at > {{ last_refreshed_at(this) }}
 ),
 

@@ -3,9 +3,8 @@
 -- outlier when farther from it than the segment's stored outlier distance.
 --
 -- Incremental: a run takes the customers whose distances were refreshed after this table's
--- latest `refreshed_at`, and everyone when the current model is not the run stored here.
--- The current run, read by the incremental branch only:
--- depends_on: {{ ref('int_segment_centroids_current') }}
+-- latest `refreshed_at`, and everyone when the current model (the run the distances were
+-- computed with: distances re-score everyone when it changes) is not the run stored here.
 {{
     config(
         materialized='incremental',
@@ -23,10 +22,12 @@ all_segment_distances as (
 {% if is_incremental() %}
 
 -- Rows scored by another run than the current one: then every customer is taken again.
+-- (The relations, not the import CTEs, are read here and below: DuckDB copies a CTE that is
+-- referenced twice.)
 scored_by_another_run as (
     select run_id
     from {{ this }}
-    where run_id <> (select max(run_id) from {{ ref('int_segment_centroids_current') }})
+    where run_id <> (select max(run_id) from {{ ref('customer_segment_distances') }})
 ),
 
 {% endif %}

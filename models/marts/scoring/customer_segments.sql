@@ -5,9 +5,8 @@
 -- Incremental: a run republishes the customers whose scores were refreshed after this
 -- table's latest `refreshed_at`, and everyone when a published row no longer matches the
 -- current run and the `segments` seed (a retrain, a roll back, a renamed segment or a new
--- campaign in the seed, which every `dbt build` reloads).
--- The current run, read by the incremental branch only:
--- depends_on: {{ ref('int_segment_centroids_current') }}
+-- campaign in the seed, which every `dbt build` reloads). The current run is the scores' (they
+-- re-score everyone when it changes).
 {{
     config(
         materialized='incremental',
@@ -45,7 +44,7 @@ published_segments_out_of_date as (
     from {{ this }}
     except
     select
-        (select max(run_id) from {{ ref('int_segment_centroids_current') }}) as run_id,
+        (select max(run_id) from {{ ref('customer_segment_scores') }}) as run_id,
         segment_id,
         segment_name,
         segment_description,
@@ -53,9 +52,10 @@ published_segments_out_of_date as (
     from segments
 ),
 
+-- The relation, not the import CTE: DuckDB copies a CTE that is referenced twice.
 customers_to_publish as (
     select customer
-    from segment_scores
+    from {{ ref('customer_segment_scores') }}
     where
         refreshed_at > {{ last_refreshed_at(this) }}
         or exists (select 1 from published_segments_out_of_date)
