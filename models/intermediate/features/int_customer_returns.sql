@@ -75,6 +75,16 @@ returns_to_aggregate as (
 -- same SQL (macros/features/customer_returns_per_customer.sql).
 returns_per_customer as (
     {{ customer_returns_per_customer('returns_to_aggregate') }}
+),
+
+stamped_returns as (
+    select
+        customer_sk,
+        returns_count,
+        returns_items,
+        returns_money,
+        {{ build_stamp() }} as refreshed_at
+    from returns_per_customer
 )
 
-select * from returns_per_customer
+select * from stamped_returns

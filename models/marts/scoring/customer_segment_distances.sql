@@ -2,15 +2,48 @@
 -- current model, in the space k-means ran in (features standardised with the stored mean and
 -- scale when the model scales; the stored scaler is 0 and 1 otherwise). Plain SQL, no Python
 -- at scoring time, so databases without ML Services can score customers the model never saw.
+--
+-- Incremental: a run re-scores the customers whose features were refreshed after this
+-- table's latest `refreshed_at`, and everyone when the current model is not the run stored
+-- here (a retrain, a pinned roll back, a newly promoted run). A customer's k rows are replaced
+-- together (delete+insert on customer).
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {%- set features = segment_features() %}
 with
 
-features as (
+all_features as (
     select * from {{ ref('customer_return_features') }}
 ),
 
 current_centroids as (
     select * from {{ ref('int_segment_centroids_current') }}
+),
+
+{% if is_incremental() %}
+
+-- Rows scored by another run than the current one: then every customer is re-scored.
+scored_by_another_run as (
+    select run_id
+    from {{ this }}
+    where run_id <> (select max(run_id) from current_centroids)
+),
+
+{% endif %}
+
+features as (
+    select * from all_features
+    {% if is_incremental() %}
+        where
+            refreshed_at > {{ last_refreshed_at(this) }}
+            or exists (select 1 from scored_by_another_run)
+    {% endif %}
 ),
 
 segment_centroids as (
@@ -74,7 +107,8 @@ ranked_distances as (
         row_number() over (
             partition by customer
             order by squared_distance, segment_id
-        ) as distance_rank
+        ) as distance_rank,
+        {{ build_stamp() }} as refreshed_at
     from squared_distances
 )
 
