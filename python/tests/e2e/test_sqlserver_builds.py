@@ -346,7 +346,7 @@ def test_only_a_nightly_build_scopes_data_tests_to_the_rows_it_changed(manifest,
     scoped = {
         build.node_of(index)
         for index, batch in enumerate(build.server.batches)
-        if NIGHTLY_SCOPE in batch
+        if any(NIGHTLY_SCOPE in unit for unit in sql_units(batch))
     }
     if build.name != "nightly":
         assert not scoped
