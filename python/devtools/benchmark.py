@@ -443,7 +443,8 @@ def render(results: list[dict], runs: int, info: dict[str, str], notes: str) -> 
         f"- Machine: {info['cpu']}, {info['ram']} RAM, {info['os']}, Python {info['python']}",
         f"- Versions: {info['versions']}",
         f"- DuckDB memory limit (`DUCKDB_MEMORY_LIMIT`): {info['memory_limit']}",
-        f"- Each figure: {'one run' if runs == 1 else f'median of {runs} runs'}; wall time of the whole process (start-up, "
+        f"- Each figure: {'one run' if runs == 1 else f'median of {runs} runs'}; "
+        "wall time of the whole process (start-up, "
         "dbt parsing, every test included) and its own peak resident memory (`ru_maxrss`).",
         "- The machine is shared with other jobs, so wall times are noisy: compare ratios "
         "and orders of magnitude, not the last decimal.",
