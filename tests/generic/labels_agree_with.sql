@@ -3,6 +3,10 @@
     every customer in the same segment. -#}
 {% test labels_agree_with(model, column_name, key, to, to_key, to_column) %}
 
+{#- About both whole tables (a key only one of them labels): a nightly build checks every
+    row, not only the changed ones (get_where_subquery). -#}
+{{ config(meta={'nightly_scope': 'full'}) }}
+
 with
 
 labels as (

@@ -64,6 +64,10 @@ class RecordedBuild:
 
 # The latest run that passed its gates: the query of assert_segment_model_promoted.
 PASSED_RUN_QUERY = "where coalesce(cast(passed_gates as integer), 1) = 1"
+# The start of the last successful build, which scopes nightly data tests (get_where_subquery).
+LAST_BUILD_QUERY = "select max(built_at) from"
+LAST_BUILD_STARTED_AT = "2026-01-01 02:00:00.000000"
+NIGHTLY_SCOPE = f"refreshed_at > cast('{LAST_BUILD_STARTED_AT}' as datetime2(6))"
 
 
 def record_build(
@@ -109,6 +113,8 @@ def nightly_build(manifest, first_build, tmp_path_factory) -> RecordedBuild:
     server.source_builds = [
         (f"{schema}.{name}", SOURCE_ROWS, SOURCE_ROWS) for schema, name in SOURCE_TABLES
     ]
+    # When that build started: nightly tests check only the rows refreshed after it.
+    server.answers[LAST_BUILD_QUERY] = [(LAST_BUILD_STARTED_AT,)]
     return record_build("nightly", manifest, tmp_path_factory, server)
 
 
@@ -322,8 +328,33 @@ def test_build_runs_every_node_and_hook_through_the_fake(manifest, build):
         if node.resource_type in ("model", "seed", "snapshot", "test", "unit_test", "operation")
         and node.config.enabled
         and "on_demand" not in node.tags
+        # The code checks (selector code_checks) run in CI, not in the nightly selection.
+        and "code_check" not in node.tags
+        and node.resource_type != "unit_test"
     }
     assert nightly_selection <= {r.node.unique_id for r in results}
+
+
+def test_only_a_nightly_build_scopes_data_tests_to_the_rows_it_changed(manifest, build):
+    """Tests on models with a refreshed_at column check the rows refreshed after the last
+    successful build in a nightly build; first and full-refresh builds check every row."""
+    scoped_models = {
+        uid
+        for uid, node in manifest.nodes.items()
+        if node.resource_type == "model" and "refreshed_at" in node.columns
+    }
+    scoped = {
+        build.node_of(index)
+        for index, batch in enumerate(build.server.batches)
+        if any(NIGHTLY_SCOPE in unit for unit in sql_units(batch))
+    }
+    if build.name != "nightly":
+        assert not scoped
+        return
+    assert scoped_models, "no model declares refreshed_at"
+    assert scoped
+    for uid in scoped:
+        assert manifest.nodes[uid].attached_node in scoped_models, uid
 
 
 def test_every_batch_parses_as_tsql(build):
