@@ -1,4 +1,5 @@
-{{ config(schema='pii', grants=campaign_list_grants()) }}
+-- A view over the screening (docs/decisions/campaign-lists-as-views.md).
+{{ config(materialized='view', schema='pii', grants=campaign_list_grants()) }}
 -- The campaign's holdout: mailable customers deliberately not mailed, so the campaign's
 -- uplift can be measured against them. Membership is a hash of customer key and campaign
 -- name: the same customers every run, whatever segment a retrain puts them in.
@@ -17,7 +18,8 @@ held_out_customers as (
         model_run_id
     from screened_recipients
     where
-        exclusion_reason is null
+        is_targeted = 1
+        and exclusion_reason is null
         and is_holdout = 1
 )
 

@@ -1,4 +1,6 @@
 -- Per campaign, segment and reason: how many clustered customers the lists leave out.
+-- A view over the screening (docs/decisions/campaign-lists-as-views.md).
+{{ config(materialized='view') }}
 with
 
 screened_recipients as (
@@ -12,7 +14,9 @@ exclusions as (
         exclusion_reason,
         count(*) as customers
     from screened_recipients
-    where exclusion_reason is not null
+    where
+        is_targeted = 1
+        and exclusion_reason is not null
     group by
         campaign_name,
         cluster,

@@ -1,4 +1,5 @@
-{{ config(schema='pii', grants=campaign_list_grants()) }}
+-- A view over the screening (docs/decisions/campaign-lists-as-views.md).
+{{ config(materialized='view', schema='pii', grants=campaign_list_grants()) }}
 -- The campaign e-mail list of every segment (cluster), one row per customer to mail: the
 -- tutorial's last query ("customers in cluster 0") for all clusters at once, for BI tools and
 -- mailers to filter on `cluster`. Left out, and counted in campaign_list_exclusions: customers
@@ -19,7 +20,8 @@ customers_to_mail as (
         model_run_id
     from screened_recipients
     where
-        exclusion_reason is null
+        is_targeted = 1
+        and exclusion_reason is null
         and is_holdout = 0
 )
 

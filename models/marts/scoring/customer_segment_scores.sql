@@ -14,7 +14,8 @@ nearest_segments as (
         segment_id,
         distance,
         outlier_distance,
-        case when distance > outlier_distance then 1 else 0 end as is_outlier
+        case when distance > outlier_distance then 1 else 0 end as is_outlier,
+        {{ build_stamp() }} as refreshed_at
     from segment_distances
     where distance_rank = 1
 )
