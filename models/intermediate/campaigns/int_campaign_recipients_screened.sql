@@ -174,13 +174,25 @@ opted_out_addresses as (
     where email_address is not null
 ),
 
--- One address held by several customers: nobody can tell whose it is, so none of them is
--- mailed (mailing one would send it the segment of a customer chosen at random).
-shared_addresses as (
+customer_addresses as (
     select {{ normalized_email('email_address') }} as email_key
     from customers
     where email_address is not null
-    group by {{ normalized_email('email_address') }}
+),
+
+-- One address held by several customers: nobody can tell whose it is, so none of them is
+-- mailed (mailing one would send it the segment of a customer chosen at random). Counted
+-- only for the addresses of the customers being screened: a nightly batch is small, and a
+-- group by every address of the customer table was most of its cost.
+shared_addresses as (
+    select customer_addresses.email_key
+    from customer_addresses
+    where
+        customer_addresses.email_key in (
+            select clustered_customers.email_key
+            from clustered_customers
+        )
+    group by customer_addresses.email_key
     having count(*) > 1
 ),
 
