@@ -2,7 +2,7 @@
 -- customer's segment, why the customer cannot be mailed (no address, opted out, invalid or
 -- shared address) or NULL when the customer can, and whether the customer is in the
 -- campaign's holdout. The one place the campaign models read the cluster table; the lists
--- are views over it.
+-- are tables filtered from it (docs/decisions/incremental-screening.md).
 --
 -- Incremental (delete+insert on customer_sk): a nightly build re-screens only the customers
 -- whose scores row (customer_segment_scores) was refreshed after this table's latest

@@ -1,5 +1,4 @@
--- A view over the screening (docs/decisions/campaign-lists-as-views.md).
-{{ config(materialized='view', schema='pii', grants=campaign_list_grants()) }}
+{{ config(schema='pii', grants=campaign_list_grants()) }}
 -- The campaign's holdout: mailable customers deliberately not mailed, so the campaign's
 -- uplift can be measured against them. Membership is a hash of customer key and campaign
 -- name: the same customers every run, whatever segment a retrain puts them in.

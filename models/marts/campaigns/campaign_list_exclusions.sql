@@ -1,6 +1,4 @@
 -- Per campaign, segment and reason: how many clustered customers the lists leave out.
--- A view over the screening (docs/decisions/campaign-lists-as-views.md).
-{{ config(materialized='view') }}
 with
 
 screened_recipients as (

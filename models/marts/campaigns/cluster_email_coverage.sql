@@ -2,8 +2,6 @@
 -- customers, those with an e-mail address and those left out for want of one. It counts the
 -- screening's `has_email`, the column the `no_email_address` exclusion is read from,
 -- so with `campaign_segments` set both cover the same segments and agree on every one.
--- A view over the screening (docs/decisions/campaign-lists-as-views.md).
-{{ config(materialized='view') }}
 with
 
 screened_recipients as (

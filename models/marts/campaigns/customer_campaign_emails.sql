@@ -1,5 +1,4 @@
--- A view over the screening (docs/decisions/campaign-lists-as-views.md).
-{{ config(materialized='view', schema='pii', grants=campaign_list_grants()) }}
+{{ config(schema='pii', grants=campaign_list_grants()) }}
 -- The campaign e-mail list of every segment (cluster), one row per customer to mail: the
 -- tutorial's last query ("customers in cluster 0") for all clusters at once, for BI tools and
 -- mailers to filter on `cluster`. Left out, and counted in campaign_list_exclusions: customers

@@ -17,7 +17,8 @@ from devtools.append_day import append_day
 pytestmark = pytest.mark.e2e
 
 SCREENING = "main.int_campaign_recipients_screened"
-# The screening and the views over it; `refreshed_at` is left out (each build stamps its own).
+# The screening and the tables filtered from it; `refreshed_at` is left out (each build
+# stamps its own).
 COMPARED = {
     SCREENING: "customer_sk",
     "main.customer_campaign_emails": "c_customer_sk",
