@@ -23,12 +23,15 @@
 {%- macro duckdb__assert_campaign_list_not_empty(message) -%}
     select error('{{ message }}')
     from {{ this }}
-    having count(case when exclusion_reason is null and is_holdout = 0 then 1 end) = 0
+    having count(
+        case when is_targeted = 1 and exclusion_reason is null and is_holdout = 0 then 1 end
+    ) = 0
 {%- endmacro -%}
 
 {%- macro sqlserver__assert_campaign_list_not_empty(message) -%}
     if not exists (
-        select 1 from {{ this }} where exclusion_reason is null and is_holdout = 0
+        select 1 from {{ this }}
+        where is_targeted = 1 and exclusion_reason is null and is_holdout = 0
     )
         throw 50001, N'{{ message }}', 1;
 {%- endmacro -%}

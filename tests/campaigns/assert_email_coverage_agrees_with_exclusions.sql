@@ -1,6 +1,6 @@
 -- Rule: for every segment of the campaign, the customers cluster_email_coverage counts as
 -- having no e-mail address are exactly those campaign_list_exclusions leaves out as
--- `no_email_address`, and the coverage covers the same segments as the screening (both read
+-- `no_email_address`, and the coverage covers the same segments as the screening targets (both read
 -- the screening's has_email). Returns the segments where they disagree.
 with
 
@@ -21,6 +21,7 @@ screened_segments as (
         cluster,
         count(*) as customers
     from screened_recipients
+    where is_targeted = 1
     group by cluster
 ),
 

@@ -17,7 +17,8 @@ held_out_customers as (
         model_run_id
     from screened_recipients
     where
-        exclusion_reason is null
+        is_targeted = 1
+        and exclusion_reason is null
         and is_holdout = 1
 )
 

@@ -12,7 +12,9 @@ exclusions as (
         exclusion_reason,
         count(*) as customers
     from screened_recipients
-    where exclusion_reason is not null
+    where
+        is_targeted = 1
+        and exclusion_reason is not null
     group by
         campaign_name,
         cluster,

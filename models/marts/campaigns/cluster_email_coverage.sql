@@ -15,6 +15,7 @@ coverage as (
         count(case when has_email = 1 then 1 end) as customers_with_email,
         count(case when has_email = 0 then 1 end) as customers_without_email
     from screened_recipients
+    where is_targeted = 1
     group by cluster
 )
 

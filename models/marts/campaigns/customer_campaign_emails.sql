@@ -19,7 +19,8 @@ customers_to_mail as (
         model_run_id
     from screened_recipients
     where
-        exclusion_reason is null
+        is_targeted = 1
+        and exclusion_reason is null
         and is_holdout = 0
 )
 

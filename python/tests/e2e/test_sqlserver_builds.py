@@ -55,10 +55,15 @@ class RecordedBuild:
         return [e.action for e in self.server.events if e.name == relation]
 
     def reads_itself(self, relation: str, node_id: str) -> bool:
-        """Whether the node's own batches read its relation: its is_incremental() branch."""
+        """Whether the node's own batches read its relation before the batch that first
+        wrote it: its is_incremental() branch. A post-hook may check the rows just written
+        (assert_campaign_list_not_empty does)."""
+        own = [e for e in self.server.events if e.name == relation]
+        written = [e.batch for e in own if e.action in ("create", "rename_to", "insert")]
+        first_write = min(written, default=len(self.server.batches))
         return any(
-            e.name == relation and e.action == "read" and self.node_of(e.batch) == node_id
-            for e in self.server.events
+            e.action == "read" and e.batch <= first_write and self.node_of(e.batch) == node_id
+            for e in own
         )
 
 
