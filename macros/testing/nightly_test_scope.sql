@@ -17,7 +17,10 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
-    {%- if tested is none or 'refreshed_at' not in tested.columns -%}
+    {%- if tested is none -%}
+        {{ return(source_nightly_scope()) }}
+    {%- endif -%}
+    {%- if 'refreshed_at' not in tested.columns -%}
         {{ return(none) }}
     {%- endif -%}
     {#- A build that does not build the model (the tests-only selector full_checks, a
@@ -97,4 +100,45 @@
 
 {%- macro sqlserver__stamp_literal(value) -%}
     {{ return("cast('" ~ value ~ "' as datetime2(6))") }}
+{%- endmacro -%}
+
+
+{#- The nightly scope of a test on a source table whose YAML declares `meta: {nightly_scope:
+    {column, watermark_model, watermark_column}}` (store_sales: lines on tickets above the
+    ticket watermark of int_customer_orders, the lines it has not aggregated yet), while this
+    build builds that model: `(column > watermark or column is null)`, so a NULL key is still
+    seen. Source tests run before the models, so these are exactly the build's new lines.
+    none (every row) otherwise. -#}
+{%- macro source_nightly_scope() -%}
+    {%- set sources = [] -%}
+    {%- for node_id in model.depends_on.nodes if node_id.startswith('source.') -%}
+        {%- do sources.append(node_id) -%}
+    {%- endfor -%}
+    {%- if sources | length != 1 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set source_node = graph.sources.get(sources[0]) -%}
+    {%- set scope = (source_node.meta or {}).get('nightly_scope') if source_node else none -%}
+    {%- if not scope -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set identifier = '[A-Za-z_][A-Za-z0-9_]*' -%}
+    {%- for part in ['column', 'watermark_model', 'watermark_column'] -%}
+        {%- if not modules.re.fullmatch(identifier, scope.get(part, '') | string) -%}
+            {{ exceptions.raise_compiler_error(
+                source_node.name ~ ': meta nightly_scope.' ~ part ~ ' must be a name'
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set watermark_id = 'model.' ~ project_name ~ '.' ~ scope.watermark_model -%}
+    {%- if watermark_id not in selected_resources -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set watermark = incremental_test_watermark(scope.watermark_model, scope.watermark_column) -%}
+    {%- if watermark is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(
+        '(' ~ scope.column ~ ' > ' ~ (watermark | int) ~ ' or ' ~ scope.column ~ ' is null)'
+    ) }}
 {%- endmacro -%}

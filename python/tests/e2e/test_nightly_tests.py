@@ -105,3 +105,34 @@ def test_the_code_checks_run_and_pass_under_their_selector(built_project):
     assert unit_tests and macro_tests
     assert len(unit_tests) + len(macro_tests) == len(ran)
     assert all(str(r.status) == "pass" for r in ran)
+
+
+def source_test(result, name: str):
+    found = [r for r in result.result.results if r.node.name == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def test_a_nightly_build_checks_the_new_sales_lines_and_lines_without_a_ticket(make_project):
+    project = make_project()
+    assert project.invoke("build").success
+    with duckdb.connect(str(project.database)) as con:
+        ticket, customer = con.execute(
+            "select max(ss_ticket_number) + 1, min(ss_customer_sk) from tpcxbb.store_sales"
+        ).fetchone()
+        # A new ticket whose line names no item, and a line on no ticket at all.
+        con.execute(
+            "insert into tpcxbb.store_sales (ss_ticket_number, ss_item_sk, ss_customer_sk, "
+            "ss_net_paid) values (?, null, ?, 1.00), (null, 1, ?, 1.00)",
+            [ticket, customer, customer],
+        )
+    nightly = project.invoke("build")
+    assert not nightly.success
+    for column in ["ss_item_sk", "ss_ticket_number"]:
+        check = source_test(nightly, f"source_not_null_tpcxbb_store_sales_{column}")
+        assert str(check.status) == "fail"
+        assert check.failures == 1
+        # Only the lines above the ticket watermark, and those without a ticket.
+        assert re.search(
+            r"ss_ticket_number > \d+ or ss_ticket_number is null", check.node.compiled_code
+        )
