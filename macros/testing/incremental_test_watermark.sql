@@ -6,10 +6,7 @@
     and compiles that may not query the database. Read at run time, not through ref(): a
     ref would make the source test wait for the model it is meant to guard. -#}
 {%- macro incremental_test_watermark(watermark_model, watermark_column) -%}
-    {%- if not execute or not flags.INTROSPECT -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if flags.WHICH != 'build' or flags.FULL_REFRESH -%}
+    {%- if not is_nightly_build() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set nodes = graph.nodes.values()

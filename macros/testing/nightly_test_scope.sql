@@ -7,10 +7,7 @@
     a first build). Rows a failed build wrote are
     later than that start, so the next build checks them again. -#}
 {%- macro nightly_test_scope() -%}
-    {%- if not execute or not flags.INTROSPECT -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if flags.WHICH != 'build' or flags.FULL_REFRESH -%}
+    {%- if not is_nightly_build() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- if (config.get('meta') or {}).get('nightly_scope') == 'full' -%}
@@ -141,4 +138,12 @@
     {{ return(
         '(' ~ scope.column ~ ' > ' ~ (watermark | int) ~ ' or ' ~ scope.column ~ ' is null)'
     ) }}
+{%- endmacro -%}
+
+
+{#- Whether this invocation is a nightly build whose tests may check only what it changed: a
+    `dbt build` without --full-refresh that may query the database (not `dbt test`, nor a
+    compile under --no-introspect, as the SQL Server target is proven). -#}
+{%- macro is_nightly_build() -%}
+    {{ return(execute and flags.INTROSPECT and flags.WHICH == 'build' and not flags.FULL_REFRESH) }}
 {%- endmacro -%}
