@@ -335,6 +335,8 @@ def test_build_runs_every_node_and_hook_through_the_fake(manifest, build):
         and "on_demand" not in node.tags
         # The code checks (selector code_checks) run in CI, not in the nightly selection.
         and "code_check" not in node.tags
+        # Repeats of the sources' line keys on the staging views: full_checks only.
+        and "full_checks_only" not in node.tags
         and node.resource_type != "unit_test"
     }
     assert nightly_selection <= {r.node.unique_id for r in results}
