@@ -30,6 +30,7 @@ ORDERS_COLUMNS = [
     ("orders_items", "int"),
     ("orders_money", "decimal"),
     ("last_ticket_number", "bigint"),
+    ("refreshed_at", "datetime2"),
 ]
 # Statements that change the database (dbt's catalog reads and transaction control do not).
 WRITES = re.compile(
