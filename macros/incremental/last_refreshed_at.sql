@@ -11,13 +11,5 @@
 
 {#- A time before any build, typed as build_stamp() is. -#}
 {%- macro epoch_stamp() -%}
-    {{ return(adapter.dispatch('epoch_stamp', 'customer_segmentation')()) }}
-{%- endmacro -%}
-
-{%- macro default__epoch_stamp() -%}
-    cast('1900-01-01 00:00:00.000000' as timestamp)
-{%- endmacro -%}
-
-{%- macro sqlserver__epoch_stamp() -%}
-    cast('1900-01-01 00:00:00.000000' as datetime2(6))
+    {{ return(stamp_literal('1900-01-01 00:00:00.000000')) }}
 {%- endmacro -%}

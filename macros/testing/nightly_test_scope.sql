@@ -84,22 +84,6 @@
     {%- endif -%}
     {{ return(value | string) }}
 {%- endmacro -%}
-
-{#- A 'YYYY-MM-DD HH:MM:SS.ffffff' text as a literal of build_stamp()'s type. Dispatched for
-    the type's name, as build_stamp is. -#}
-{%- macro stamp_literal(value) -%}
-    {{ return(adapter.dispatch('stamp_literal', 'customer_segmentation')(value)) }}
-{%- endmacro -%}
-
-{%- macro default__stamp_literal(value) -%}
-    {{ return("cast('" ~ value ~ "' as timestamp)") }}
-{%- endmacro -%}
-
-{%- macro sqlserver__stamp_literal(value) -%}
-    {{ return("cast('" ~ value ~ "' as datetime2(6))") }}
-{%- endmacro -%}
-
-
 {#- The nightly scope of a test on a source table whose YAML declares `meta: {nightly_scope:
     {column, watermark_model, watermark_column}}` (store_sales: lines on tickets above the
     ticket watermark of int_customer_orders, the lines it has not aggregated yet), while this
