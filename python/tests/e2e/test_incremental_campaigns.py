@@ -118,6 +118,9 @@ def test_a_new_day_rescreens_exactly_the_customers_whose_scores_row_changed(
     )
     assert latest_stamp(project, "main.customer_segment_scores") == stamp
     assert rescreened(project) == set(refreshed_scores["customer"])
+    # Some customers, not everyone: equal sets alone would also hold if both re-did everyone.
+    screened = project.query(f"select count(*) as n from {SCREENING}")["n"][0]
+    assert 0 < len(rescreened(project)) < screened
     assert_equals_a_full_refresh(project, tmp_path)
 
 
